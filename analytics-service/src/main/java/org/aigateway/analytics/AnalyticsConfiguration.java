@@ -1,0 +1,53 @@
+package org.aigateway.analytics;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.dropwizard.core.Configuration;
+import io.dropwizard.db.DataSourceFactory;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.NotEmpty;
+import jakarta.validation.constraints.NotNull;
+import org.aigateway.support.broker.RabbitMqFactory;
+
+/** The analytics service's settings, read from YAML with environment-variable substitution. */
+public class AnalyticsConfiguration extends Configuration {
+    @Valid
+    @NotNull
+    private DataSourceFactory database = new DataSourceFactory();
+
+    @Valid
+    @NotNull
+    private RabbitMqFactory rabbitmq = new RabbitMqFactory();
+
+    @NotEmpty
+    private String apiToken;
+
+    @JsonProperty
+    public DataSourceFactory getDatabase() {
+        return database;
+    }
+
+    @JsonProperty
+    public void setDatabase(DataSourceFactory database) {
+        this.database = database;
+    }
+
+    @JsonProperty
+    public RabbitMqFactory getRabbitmq() {
+        return rabbitmq;
+    }
+
+    @JsonProperty
+    public void setRabbitmq(RabbitMqFactory rabbitmq) {
+        this.rabbitmq = rabbitmq;
+    }
+
+    @JsonProperty
+    public String getApiToken() {
+        return apiToken;
+    }
+
+    @JsonProperty
+    public void setApiToken(String apiToken) {
+        this.apiToken = apiToken;
+    }
+}

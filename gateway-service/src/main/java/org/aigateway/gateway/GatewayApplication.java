@@ -1,0 +1,102 @@
+package org.aigateway.gateway;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.dropwizard.auth.AuthDynamicFeature;
+import io.dropwizard.auth.AuthValueFactoryProvider;
+import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
+import io.dropwizard.configuration.SubstitutingSourceProvider;
+import io.dropwizard.core.Application;
+import io.dropwizard.core.setup.Bootstrap;
+import io.dropwizard.core.setup.Environment;
+import io.dropwizard.db.DataSourceFactory;
+import io.dropwizard.jdbi3.JdbiFactory;
+import io.dropwizard.migrations.MigrationsBundle;
+import org.aigateway.contracts.EventJson;
+import org.aigateway.contracts.Topology;
+import org.aigateway.gateway.auth.AdminAuthorizer;
+import org.aigateway.gateway.auth.ApiKeyAuthenticator;
+import org.aigateway.gateway.auth.ApiKeyDao;
+import org.aigateway.gateway.auth.ApiKeys;
+import org.aigateway.gateway.auth.BearerKeyAuthFilter;
+import org.aigateway.gateway.auth.Caller;
+import org.aigateway.gateway.auth.JsonUnauthorizedHandler;
+import org.aigateway.gateway.auth.KeysCommand;
+import org.aigateway.gateway.chat.ChatCompletionResource;
+import org.aigateway.gateway.chat.ChatCompletionService;
+import org.aigateway.gateway.chat.ChatRequestValidator;
+import org.aigateway.gateway.chat.RequestSizeLimitFilter;
+import org.aigateway.gateway.history.HistoryResource;
+import org.aigateway.gateway.history.RequestHistoryDao;
+import org.aigateway.gateway.model.ModelCatalog;
+import org.aigateway.gateway.provider.ChatProvider;
+import org.aigateway.support.broker.BrokerConnection;
+import org.aigateway.support.broker.BrokerHealthCheck;
+import org.aigateway.support.errors.ErrorMappers;
+import org.glassfish.jersey.server.filter.RolesAllowedDynamicFeature;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.postgres.PostgresPlugin;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The gateway: OpenAI-compatible chat completions with durable request history. Wires parts; holds no logic. */
+public class GatewayApplication extends Application<GatewayConfiguration> {
+    public static void main(String[] args) throws Exception {
+        new GatewayApplication().run(args);
+    }
+
+    @Override
+    public String getName() {
+        return "gateway-service";
+    }
+
+    @Override
+    public void initialize(Bootstrap<GatewayConfiguration> bootstrap) {
+        bootstrap.setConfigurationSourceProvider(new SubstitutingSourceProvider(
+                bootstrap.getConfigurationSourceProvider(), new EnvironmentVariableSubstitutor(false)));
+        bootstrap.addBundle(new MigrationsBundle<>() {
+            @Override
+            public DataSourceFactory getDataSourceFactory(GatewayConfiguration configuration) {
+                return configuration.getDatabase();
+            }
+        });
+        bootstrap.addCommand(new KeysCommand());
+        EventJson.configure(bootstrap.getObjectMapper()).enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
+    }
+
+    @Override
+    public void run(GatewayConfiguration configuration, Environment environment) {
+        Jdbi jdbi = new JdbiFactory().build(environment, configuration.getDatabase(), "postgresql")
+                .installPlugin(new PostgresPlugin());
+        ErrorMappers.register(environment.jersey());
+
+        ApiKeys apiKeys = new ApiKeys(jdbi.onDemand(ApiKeyDao.class));
+        environment.jersey().register(new AuthDynamicFeature(new BearerKeyAuthFilter.Builder()
+                .setAuthenticator(new ApiKeyAuthenticator(apiKeys))
+                .setAuthorizer(new AdminAuthorizer())
+                .setPrefix("Bearer")
+                .setRealm("gateway")
+                .setUnauthorizedHandler(new JsonUnauthorizedHandler())
+                .buildAuthFilter()));
+        environment.jersey().register(RolesAllowedDynamicFeature.class);
+        environment.jersey().register(new AuthValueFactoryProvider.Binder<>(Caller.class));
+
+        Map<String, ChatProvider> providers = new LinkedHashMap<>();
+        configuration.getProviders().forEach((name, factory) ->
+                providers.put(name, factory.build(name, environment.getObjectMapper())));
+        ModelCatalog catalog = new ModelCatalog(configuration.getModels(), providers);
+
+        long maxBodyBytes = configuration.getMaxRequestBodySize().toBytes();
+        RequestHistoryDao history = jdbi.onDemand(RequestHistoryDao.class);
+        environment.jersey().register(new RequestSizeLimitFilter(maxBodyBytes));
+        environment.jersey().register(new ChatCompletionResource(
+                new ChatCompletionService(new ChatRequestValidator(catalog), history, environment.getObjectMapper()),
+                environment.getObjectMapper(), maxBodyBytes));
+        environment.jersey().register(new HistoryResource(history));
+
+        BrokerConnection broker = configuration.getRabbitmq().build(environment, "gateway-service:publisher");
+        broker.onConnected(Topology::declare);
+        environment.lifecycle().manage(broker);
+        environment.healthChecks().register("rabbitmq", new BrokerHealthCheck(broker));
+    }
+}

@@ -1,0 +1,97 @@
+package org.aigateway.gateway;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.dropwizard.core.Configuration;
+import io.dropwizard.db.DataSourceFactory;
+import io.dropwizard.util.DataSize;
+import io.dropwizard.validation.MaxDataSize;
+import io.dropwizard.validation.MinDataSize;
+import jakarta.validation.Valid;
+import jakarta.validation.constraints.AssertTrue;
+import jakarta.validation.constraints.NotEmpty;
+import jakarta.validation.constraints.NotNull;
+import org.aigateway.gateway.model.ModelRoute;
+import org.aigateway.gateway.provider.ProviderFactory;
+import org.aigateway.support.broker.RabbitMqFactory;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Everything an operator sets for the gateway, read from {@code config/gateway.yml}. */
+public class GatewayConfiguration extends Configuration {
+    @Valid
+    @NotNull
+    private DataSourceFactory database = new DataSourceFactory();
+
+    @Valid
+    @NotNull
+    private RabbitMqFactory rabbitmq = new RabbitMqFactory();
+
+    @Valid
+    @NotEmpty
+    private Map<String, ProviderFactory> providers = new LinkedHashMap<>();
+
+    @Valid
+    @NotEmpty
+    private Map<String, ModelRoute> models = new LinkedHashMap<>();
+
+    @NotNull
+    @MinDataSize(1024)
+    @MaxDataSize(value = 64, unit = io.dropwizard.util.DataSizeUnit.MEBIBYTES)
+    private DataSize maxRequestBodySize = DataSize.mebibytes(4);
+
+    @JsonProperty
+    public DataSourceFactory getDatabase() {
+        return database;
+    }
+
+    @JsonProperty
+    public void setDatabase(DataSourceFactory database) {
+        this.database = database;
+    }
+
+    @JsonProperty
+    public RabbitMqFactory getRabbitmq() {
+        return rabbitmq;
+    }
+
+    @JsonProperty
+    public void setRabbitmq(RabbitMqFactory rabbitmq) {
+        this.rabbitmq = rabbitmq;
+    }
+
+    @JsonProperty
+    public Map<String, ProviderFactory> getProviders() {
+        return providers;
+    }
+
+    @JsonProperty
+    public void setProviders(Map<String, ProviderFactory> providers) {
+        this.providers = providers;
+    }
+
+    @JsonProperty
+    public Map<String, ModelRoute> getModels() {
+        return models;
+    }
+
+    @JsonProperty
+    public void setModels(Map<String, ModelRoute> models) {
+        this.models = models;
+    }
+
+    @JsonProperty
+    public DataSize getMaxRequestBodySize() {
+        return maxRequestBodySize;
+    }
+
+    @JsonProperty
+    public void setMaxRequestBodySize(DataSize maxRequestBodySize) {
+        this.maxRequestBodySize = maxRequestBodySize;
+    }
+
+    @AssertTrue(message = "every model must name a provider listed under providers")
+    public boolean isEveryModelRoutedToAConfiguredProvider() {
+        return models.values().stream().allMatch(route -> route.getProvider() != null && providers.containsKey(route.getProvider()));
+    }
+}

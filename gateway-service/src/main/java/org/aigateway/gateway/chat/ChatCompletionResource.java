@@ -1,0 +1,54 @@
+package org.aigateway.gateway.chat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dropwizard.auth.Auth;
+import jakarta.ws.rs.HeaderParam;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
+import org.aigateway.gateway.auth.Caller;
+
+import java.io.IOException;
+import java.io.InputStream;
+
+/**
+ * OpenAI's {@code POST /v1/chat/completions}, also under the bare {@code /chat/completions}. The body is read as
+ * bytes and parsed here, so any Content-Type is accepted, as OpenAI does, and size limits hold for chunked bodies too.
+ */
+@Path("/")
+@Produces(MediaType.APPLICATION_JSON)
+public class ChatCompletionResource {
+    public static final String REQUEST_ID_HEADER = "X-Request-Id";
+    public static final String SESSION_ID_HEADER = "X-Session-Id";
+
+    private final ChatCompletionService chat;
+    private final ObjectMapper mapper;
+    private final long maxBodyBytes;
+
+    public ChatCompletionResource(ChatCompletionService chat, ObjectMapper mapper, long maxBodyBytes) {
+        this.chat = chat;
+        this.mapper = mapper;
+        this.maxBodyBytes = maxBodyBytes;
+    }
+
+    @POST
+    @Path("v1/chat/completions")
+    public Response create(@Auth Caller caller, @HeaderParam(SESSION_ID_HEADER) String sessionId, InputStream body)
+            throws IOException {
+        var result = chat.complete(caller, sessionId, mapper.readTree(RequestBodies.readAtMost(body, maxBodyBytes)));
+        return Response.status(result.status())
+                .type(MediaType.APPLICATION_JSON_TYPE)
+                .header(REQUEST_ID_HEADER, result.historyId())
+                .entity(result.body())
+                .build();
+    }
+
+    @POST
+    @Path("chat/completions")
+    public Response createUnversioned(@Auth Caller caller, @HeaderParam(SESSION_ID_HEADER) String sessionId,
+                                      InputStream body) throws IOException {
+        return create(caller, sessionId, body);
+    }
+}

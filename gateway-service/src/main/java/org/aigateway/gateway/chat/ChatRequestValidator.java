@@ -1,0 +1,165 @@
+package org.aigateway.gateway.chat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.aigateway.gateway.model.ModelCatalog;
+import org.aigateway.support.errors.ApiException;
+
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Checks the fields of a Chat Completions request that the gateway relies on or that an upstream would reject
+ * anyway, so bad input is refused with a precise 400 before any history is written. Fields it does not know pass
+ * through to the provider untouched.
+ */
+public class ChatRequestValidator {
+    private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool", "function");
+    private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9._:@/-]{1,128}");
+    static final int MAX_MESSAGES = 10_000;
+
+    /** A request that passed validation, resolved to its configured model. */
+    public record ValidChatRequest(ModelCatalog.Model model, ObjectNode body, boolean stream) {
+    }
+
+    private final ModelCatalog catalog;
+
+    public ChatRequestValidator(ModelCatalog catalog) {
+        this.catalog = catalog;
+    }
+
+    public ValidChatRequest validate(JsonNode root) {
+        if (root == null || !root.isObject()) {
+            throw ApiException.invalidRequest("The request body must be a JSON object.", null);
+        }
+        ObjectNode body = (ObjectNode) root;
+        JsonNode model = body.get("model");
+        if (model == null || model.isNull()) {
+            throw ApiException.invalidRequest("you must provide a model parameter", "model");
+        }
+        if (!model.isTextual() || model.asText().isBlank()) {
+            throw ApiException.invalidRequest("'model' must be a non-empty string.", "model");
+        }
+        ModelCatalog.Model resolved = catalog.find(model.asText()).orElseThrow(() -> new ApiException(404,
+                "The model '" + printable(model.asText()) + "' does not exist or you do not have access to it.",
+                "invalid_request_error", "model", "model_not_found"));
+        validateMessages(body.get("messages"));
+        boolean stream = optionalBoolean(body, "stream");
+        optionalInteger(body, "max_tokens", 1, Integer.MAX_VALUE);
+        optionalInteger(body, "max_completion_tokens", 1, Integer.MAX_VALUE);
+        optionalInteger(body, "n", 1, 128);
+        optionalNumber(body, "temperature", 0, 2);
+        optionalNumber(body, "top_p", 0, 1);
+        optionalNumber(body, "presence_penalty", -2, 2);
+        optionalNumber(body, "frequency_penalty", -2, 2);
+        if (body.has("user") && !body.get("user").isTextual() && !body.get("user").isNull()) {
+            throw ApiException.invalidRequest("'user' must be a string.", "user");
+        }
+        return new ValidChatRequest(resolved, body, stream);
+    }
+
+    /** The session header is optional, but when present it must be a short, printable identifier. */
+    public String validateSessionId(String sessionId) {
+        if (sessionId == null) {
+            return null;
+        }
+        if (!SESSION_ID.matcher(sessionId).matches()) {
+            throw ApiException.invalidRequest("X-Session-Id must be 1 to 128 characters of letters, digits and . _ : @ / -",
+                    "X-Session-Id");
+        }
+        return sessionId;
+    }
+
+    private static void validateMessages(JsonNode messages) {
+        if (messages == null || messages.isNull()) {
+            throw ApiException.invalidRequest("Missing required parameter: 'messages'.", "messages");
+        }
+        if (!messages.isArray()) {
+            throw ApiException.invalidRequest("'messages' must be an array.", "messages");
+        }
+        if (messages.isEmpty()) {
+            throw ApiException.invalidRequest("'messages' must contain at least one message.", "messages");
+        }
+        if (messages.size() > MAX_MESSAGES) {
+            throw ApiException.invalidRequest("'messages' may hold at most " + MAX_MESSAGES + " messages.", "messages");
+        }
+        for (int i = 0; i < messages.size(); i++) {
+            validateMessage(messages.get(i), "messages[" + i + "]");
+        }
+    }
+
+    private static void validateMessage(JsonNode message, String param) {
+        if (!message.isObject()) {
+            throw ApiException.invalidRequest("'" + param + "' must be an object.", param);
+        }
+        JsonNode role = message.get("role");
+        if (role == null || !role.isTextual()) {
+            throw ApiException.invalidRequest("Missing required parameter: '" + param + ".role'.", param + ".role");
+        }
+        if (!ROLES.contains(role.asText())) {
+            throw ApiException.invalidRequest("Invalid value for '" + param + ".role': expected one of "
+                    + "system, developer, user, assistant, tool, function.", param + ".role");
+        }
+        JsonNode content = message.get("content");
+        boolean assistantWithCalls = "assistant".equals(role.asText())
+                && (message.hasNonNull("tool_calls") || message.hasNonNull("function_call"));
+        if (content == null || content.isNull()) {
+            if (!assistantWithCalls) {
+                throw ApiException.invalidRequest("Missing required parameter: '" + param + ".content'.", param + ".content");
+            }
+        } else if (content.isArray()) {
+            for (int j = 0; j < content.size(); j++) {
+                JsonNode part = content.get(j);
+                if (!part.isObject() || !part.path("type").isTextual()) {
+                    throw ApiException.invalidRequest("'" + param + ".content[" + j + "]' must be an object with a 'type'.",
+                            param + ".content[" + j + "]");
+                }
+            }
+        } else if (!content.isTextual()) {
+            throw ApiException.invalidRequest("'" + param + ".content' must be a string or an array of content parts.",
+                    param + ".content");
+        }
+        if ("tool".equals(role.asText()) && !message.path("tool_call_id").isTextual()) {
+            throw ApiException.invalidRequest("Missing required parameter: '" + param + ".tool_call_id'.",
+                    param + ".tool_call_id");
+        }
+    }
+
+    private static boolean optionalBoolean(ObjectNode body, String field) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return false;
+        }
+        if (!value.isBoolean()) {
+            throw ApiException.invalidRequest("'" + field + "' must be a boolean.", field);
+        }
+        return value.asBoolean();
+    }
+
+    private static void optionalInteger(ObjectNode body, String field, long min, long max) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return;
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToLong() || value.asLong() < min || value.asLong() > max) {
+            throw ApiException.invalidRequest("'" + field + "' must be an integer from " + min + " to " + max + ".",
+                    field, "integer_out_of_range");
+        }
+    }
+
+    private static void optionalNumber(ObjectNode body, String field, double min, double max) {
+        JsonNode value = body.get(field);
+        if (value == null || value.isNull()) {
+            return;
+        }
+        if (!value.isNumber() || !(value.asDouble() >= min && value.asDouble() <= max)) {
+            throw ApiException.invalidRequest("'" + field + "' must be a number from " + (int) min + " to " + (int) max + ".",
+                    field, "decimal_out_of_range");
+        }
+    }
+
+    private static String printable(String text) {
+        String cleaned = text.replaceAll("\\p{Cntrl}", "?");
+        return cleaned.length() > 100 ? cleaned.substring(0, 100) + "…" : cleaned;
+    }
+}

@@ -1,0 +1,33 @@
+package org.aigateway.gateway.history;
+
+import com.fasterxml.jackson.annotation.JsonRawValue;
+
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.util.UUID;
+
+/** One row of {@code request_history} as clients read it; JSON columns pass through untouched. */
+public record HistoryRecord(
+        UUID id,
+        String userId,
+        String sessionId,
+        String provider,
+        String model,
+        String upstreamModel,
+        String requestType,
+        boolean stream,
+        String status,
+        @JsonRawValue String request,
+        @JsonRawValue String response,
+        String errorMessage,
+        Integer upstreamStatus,
+        Integer httpStatus,
+        Long promptTokens,
+        Long completionTokens,
+        Long totalTokens,
+        Long cachedTokens,
+        BigDecimal cost,
+        Long responseTimeMs,
+        Instant createdAt,
+        Instant completedAt) {
+}

@@ -1,0 +1,45 @@
+package org.aigateway.gateway.history;
+
+import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
+import org.jdbi.v3.sqlobject.customizer.Bind;
+import org.jdbi.v3.sqlobject.customizer.BindMethods;
+import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.sqlobject.statement.SqlUpdate;
+
+import java.math.BigDecimal;
+import java.util.Optional;
+import java.util.UUID;
+
+/** The {@code request_history} table: a row per request, created pending and closed exactly once. */
+@RegisterConstructorMapper(HistoryRecord.class)
+public interface RequestHistoryDao {
+    /** What is known when a request starts. */
+    record Pending(UUID id, String userId, UUID apiKeyId, String sessionId, String provider, String model,
+                   String upstreamModel, String requestType, boolean stream, String requestJson) {
+    }
+
+    /** How a request ended. */
+    record Outcome(UUID id, String status, String responseJson, String errorMessage, Integer upstreamStatus,
+                   int httpStatus, long promptTokens, long completionTokens, long totalTokens, long cachedTokens,
+                   BigDecimal cost, long responseTimeMs) {
+    }
+
+    @SqlUpdate("INSERT INTO request_history (id, user_id, api_key_id, session_id, provider, model, upstream_model, "
+            + "request_type, stream, status, request_data) VALUES (:id, :userId, :apiKeyId, :sessionId, :provider, "
+            + ":model, :upstreamModel, :requestType, :stream, 'pending', CAST(:requestJson AS jsonb))")
+    void insertPending(@BindMethods Pending pending);
+
+    /** Closes a pending row; returns 0 if it was already closed, so an outcome is never written twice. */
+    @SqlUpdate("UPDATE request_history SET status = :status, response_data = CAST(:responseJson AS jsonb), "
+            + "error_message = :errorMessage, upstream_status = :upstreamStatus, http_status = :httpStatus, "
+            + "prompt_tokens = :promptTokens, completion_tokens = :completionTokens, total_tokens = :totalTokens, "
+            + "cached_tokens = :cachedTokens, cost = :cost, response_time_ms = :responseTimeMs, completed_at = now() "
+            + "WHERE id = :id AND status = 'pending'")
+    int complete(@BindMethods Outcome outcome);
+
+    @SqlQuery("SELECT id, user_id, session_id, provider, model, upstream_model, request_type, stream, status, "
+            + "request_data::text AS request, response_data::text AS response, error_message, upstream_status, "
+            + "http_status, prompt_tokens, completion_tokens, total_tokens, cached_tokens, cost, response_time_ms, "
+            + "created_at, completed_at FROM request_history WHERE id = :id")
+    Optional<HistoryRecord> find(@Bind("id") UUID id);
+}

@@ -1,0 +1,15 @@
+package org.aigateway.gateway.provider;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/** One entry under {@code providers:}; its {@code type} picks the implementation. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+        @JsonSubTypes.Type(value = OpenAiProviderFactory.class, name = "openai"),
+        @JsonSubTypes.Type(value = MockProviderFactory.class, name = "mock")
+})
+public interface ProviderFactory {
+    ChatProvider build(String name, ObjectMapper mapper);
+}
