@@ -28,6 +28,10 @@ import org.aigateway.gateway.chat.RequestSizeLimitFilter;
 import org.aigateway.gateway.history.HistoryResource;
 import org.aigateway.gateway.history.RequestHistoryDao;
 import org.aigateway.gateway.model.ModelCatalog;
+import org.aigateway.gateway.outbox.OutboxDao;
+import org.aigateway.gateway.outbox.OutboxHealthCheck;
+import org.aigateway.gateway.outbox.OutboxRelay;
+import org.aigateway.gateway.outbox.RequestEvents;
 import org.aigateway.gateway.provider.ChatProvider;
 import org.aigateway.support.broker.BrokerConnection;
 import org.aigateway.support.broker.BrokerHealthCheck;
@@ -86,17 +90,24 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
                 providers.put(name, factory.build(name, environment.getObjectMapper())));
         ModelCatalog catalog = new ModelCatalog(configuration.getModels(), providers);
 
-        long maxBodyBytes = configuration.getMaxRequestBodySize().toBytes();
-        RequestHistoryDao history = jdbi.onDemand(RequestHistoryDao.class);
-        environment.jersey().register(new RequestSizeLimitFilter(maxBodyBytes));
-        environment.jersey().register(new ChatCompletionResource(
-                new ChatCompletionService(new ChatRequestValidator(catalog), history, environment.getObjectMapper()),
-                environment.getObjectMapper(), maxBodyBytes));
-        environment.jersey().register(new HistoryResource(history));
-
         BrokerConnection broker = configuration.getRabbitmq().build(environment, "gateway-service:publisher");
         broker.onConnected(Topology::declare);
         environment.lifecycle().manage(broker);
         environment.healthChecks().register("rabbitmq", new BrokerHealthCheck(broker));
+
+        OutboxDao outbox = jdbi.onDemand(OutboxDao.class);
+        OutboxRelay relay = new OutboxRelay(outbox, broker, configuration.getOutbox(), environment.metrics());
+        environment.lifecycle().manage(relay);
+        environment.healthChecks().register("outbox", new OutboxHealthCheck(outbox,
+                configuration.getOutbox().getMaxBacklogAge().toJavaDuration()));
+
+        long maxBodyBytes = configuration.getMaxRequestBodySize().toBytes();
+        RequestHistoryDao history = jdbi.onDemand(RequestHistoryDao.class);
+        environment.jersey().register(new RequestSizeLimitFilter(maxBodyBytes));
+        environment.jersey().register(new ChatCompletionResource(
+                new ChatCompletionService(new ChatRequestValidator(catalog), history,
+                        new RequestEvents(environment.getObjectMapper()), relay::wakeUp, environment.getObjectMapper()),
+                environment.getObjectMapper(), maxBodyBytes));
+        environment.jersey().register(new HistoryResource(history));
     }
 }

@@ -11,6 +11,7 @@ import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
 import org.aigateway.gateway.model.ModelRoute;
+import org.aigateway.gateway.outbox.OutboxRelayFactory;
 import org.aigateway.gateway.provider.ProviderFactory;
 import org.aigateway.support.broker.RabbitMqFactory;
 
@@ -34,6 +35,10 @@ public class GatewayConfiguration extends Configuration {
     @Valid
     @NotEmpty
     private Map<String, ModelRoute> models = new LinkedHashMap<>();
+
+    @Valid
+    @NotNull
+    private OutboxRelayFactory outbox = new OutboxRelayFactory();
 
     @NotNull
     @MinDataSize(1024)
@@ -78,6 +83,16 @@ public class GatewayConfiguration extends Configuration {
     @JsonProperty
     public void setModels(Map<String, ModelRoute> models) {
         this.models = models;
+    }
+
+    @JsonProperty
+    public OutboxRelayFactory getOutbox() {
+        return outbox;
+    }
+
+    @JsonProperty
+    public void setOutbox(OutboxRelayFactory outbox) {
+        this.outbox = outbox;
     }
 
     @JsonProperty

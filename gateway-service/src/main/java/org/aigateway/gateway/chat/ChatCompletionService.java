@@ -10,7 +10,9 @@ import org.aigateway.gateway.history.RequestHistoryDao;
 import org.aigateway.gateway.history.RequestHistoryDao.Outcome;
 import org.aigateway.gateway.history.RequestHistoryDao.Pending;
 import org.aigateway.gateway.model.ModelCatalog;
+import org.aigateway.gateway.outbox.RequestEvents;
 import org.aigateway.gateway.provider.ProviderResponse;
+import org.aigateway.gateway.provider.TokenUsage;
 import org.aigateway.gateway.provider.UpstreamException;
 import org.aigateway.support.errors.ApiException;
 
@@ -19,7 +21,8 @@ import java.util.UUID;
 
 /**
  * Runs one chat completion: validates it, opens its history row as {@code pending}, calls the model's provider and
- * closes the row as {@code success} (tokens, cost, latency) or {@code error} (message, upstream status).
+ * closes the row as {@code success} (tokens, cost, latency) or {@code error} (message, upstream status), together
+ * with the request's events in the outbox.
  */
 public class ChatCompletionService {
     static final String REQUEST_TYPE = "chat.completion";
@@ -30,15 +33,24 @@ public class ChatCompletionService {
 
     private final ChatRequestValidator validator;
     private final RequestHistoryDao history;
+    private final RequestEvents events;
+    private final Runnable eventsQueued;
     private final ObjectMapper mapper;
 
-    public ChatCompletionService(ChatRequestValidator validator, RequestHistoryDao history, ObjectMapper mapper) {
+    /**
+     * @param eventsQueued called after a request's events committed to the outbox, so the relay sends them at once
+     */
+    public ChatCompletionService(ChatRequestValidator validator, RequestHistoryDao history, RequestEvents events,
+                                 Runnable eventsQueued, ObjectMapper mapper) {
         this.validator = validator;
         this.history = history;
+        this.events = events;
+        this.eventsQueued = eventsQueued;
         this.mapper = mapper;
     }
 
     public ChatResult complete(Caller caller, String sessionHeader, JsonNode requestBody) {
+        long started = System.nanoTime();
         String sessionId = validator.validateSessionId(sessionHeader);
         ValidChatRequest request = validator.validate(requestBody);
         if (request.stream()) {
@@ -46,34 +58,43 @@ public class ChatCompletionService {
                     + "'stream': false.", "stream", "unsupported_value");
         }
         ModelCatalog.Model model = request.model();
-        UUID historyId = UUID.randomUUID();
-        history.insertPending(new Pending(historyId, caller.userId(), caller.keyId(), sessionId, model.providerName(),
-                model.name(), model.upstreamModel(), REQUEST_TYPE, false, json(request.body())));
+        Pending pending = new Pending(UUID.randomUUID(), caller.userId(), caller.keyId(), sessionId,
+                model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, false, json(request.body()));
+        history.insertPending(pending);
 
         ObjectNode upstreamRequest = request.body().deepCopy();
         upstreamRequest.put("model", model.upstreamModel());
-        long started = System.nanoTime();
+        long upstreamStarted = System.nanoTime();
         try {
             ProviderResponse response = model.provider().complete(upstreamRequest);
-            long elapsedMs = elapsedMs(started);
-            var usage = response.usage();
-            history.complete(new Outcome(historyId, "success", json(response.body()), null, 200, 200,
+            long upstreamMs = elapsedMs(upstreamStarted);
+            TokenUsage usage = response.usage();
+            close(pending, new Outcome(pending.id(), "success", json(response.body()), null, 200, 200,
                     usage.promptTokens(), usage.completionTokens(), usage.totalTokens(), usage.cachedTokens(),
-                    model.pricing().cost(usage), elapsedMs));
-            return new ChatResult(historyId, 200, response.body());
+                    model.pricing().cost(usage), elapsedMs(started)), upstreamMs, request.body());
+            return new ChatResult(pending.id(), 200, response.body());
         } catch (UpstreamException e) {
             ApiException clientError = e.clientError();
-            closeAsError(historyId, clientError.getMessage(), e.upstreamStatus(), clientError.getStatus(), started);
-            return new ChatResult(historyId, clientError.getStatus(), clientError.toBody());
+            close(pending, errorOutcome(pending, clientError.getMessage(), e.upstreamStatus(), clientError.getStatus(),
+                    started), elapsedMs(upstreamStarted), request.body());
+            return new ChatResult(pending.id(), clientError.getStatus(), clientError.toBody());
         } catch (RuntimeException e) {
-            closeAsError(historyId, "gateway error: " + e.getClass().getSimpleName(), null, 500, started);
+            close(pending, errorOutcome(pending, "gateway error: " + e.getClass().getSimpleName(), null, 500, started),
+                    elapsedMs(upstreamStarted), request.body());
             throw e;
         }
     }
 
-    private void closeAsError(UUID historyId, String message, Integer upstreamStatus, int httpStatus, long started) {
-        history.complete(new Outcome(historyId, "error", null, message, upstreamStatus, httpStatus,
-                0, 0, 0, 0, BigDecimal.ZERO, elapsedMs(started)));
+    private void close(Pending pending, Outcome outcome, long upstreamMs, JsonNode requestBody) {
+        if (history.completeWithEvents(outcome, events.forOutcome(pending, outcome, upstreamMs, requestBody))) {
+            eventsQueued.run();
+        }
+    }
+
+    private static Outcome errorOutcome(Pending pending, String message, Integer upstreamStatus, int httpStatus,
+                                        long started) {
+        return new Outcome(pending.id(), "error", null, message, upstreamStatus, httpStatus, 0, 0, 0, 0,
+                BigDecimal.ZERO, elapsedMs(started));
     }
 
     private static long elapsedMs(long startedNanos) {

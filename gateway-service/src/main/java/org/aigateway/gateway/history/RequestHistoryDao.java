@@ -1,18 +1,23 @@
 package org.aigateway.gateway.history;
 
+import org.aigateway.gateway.outbox.OutboxDao;
+import org.aigateway.gateway.outbox.OutboxMessage;
+import org.jdbi.v3.sqlobject.SqlObject;
 import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
 import org.jdbi.v3.sqlobject.customizer.BindMethods;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
 import org.jdbi.v3.sqlobject.statement.SqlUpdate;
+import org.jdbi.v3.sqlobject.transaction.Transaction;
 
 import java.math.BigDecimal;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
 /** The {@code request_history} table: a row per request, created pending and closed exactly once. */
 @RegisterConstructorMapper(HistoryRecord.class)
-public interface RequestHistoryDao {
+public interface RequestHistoryDao extends SqlObject {
     /** What is known when a request starts. */
     record Pending(UUID id, String userId, UUID apiKeyId, String sessionId, String provider, String model,
                    String upstreamModel, String requestType, boolean stream, String requestJson) {
@@ -36,6 +41,19 @@ public interface RequestHistoryDao {
             + "cached_tokens = :cachedTokens, cost = :cost, response_time_ms = :responseTimeMs, completed_at = now() "
             + "WHERE id = :id AND status = 'pending'")
     int complete(@BindMethods Outcome outcome);
+
+    /**
+     * Closes the row and queues its events in one transaction, so history and analytics can never disagree; an
+     * already closed row gets no second set of events.
+     */
+    @Transaction
+    default boolean completeWithEvents(Outcome outcome, List<OutboxMessage> events) {
+        if (complete(outcome) == 0) {
+            return false;
+        }
+        getHandle().attach(OutboxDao.class).insert(events);
+        return true;
+    }
 
     @SqlQuery("SELECT id, user_id, session_id, provider, model, upstream_model, request_type, stream, status, "
             + "request_data::text AS request, response_data::text AS response, error_message, upstream_status, "

@@ -41,6 +41,19 @@ public final class TestVhost implements AutoCloseable {
         return "amqp://guest:guest@" + HOST + ":" + PORT + "/" + name;
     }
 
+    /** The URI of this vhost through a local port that forwards to the broker, such as a {@link TcpProxy}. */
+    public String uriThrough(int localPort) {
+        return "amqp://guest:guest@127.0.0.1:" + localPort + "/" + name;
+    }
+
+    public static String brokerHost() {
+        return HOST;
+    }
+
+    public static int brokerPort() {
+        return Integer.parseInt(PORT);
+    }
+
     @Override
     public void close() {
         if (!deleted) {

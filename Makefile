@@ -1,0 +1,42 @@
+# Build, test and run the AI gateway and its analytics service. `make help` lists the targets.
+MVN ?= mvn -B
+GATEWAY_JAR := gateway-service/target/gateway-service.jar
+ANALYTICS_JAR := analytics-service/target/analytics-service.jar
+
+.PHONY: help build test run services migrate clean clean-test-data
+
+help:
+	@echo "make build            compile and package both services (runnable jars in */target/)"
+	@echo "make test             every unit and integration test, against the local PostgreSQL and RabbitMQ"
+	@echo "make run              build, create and migrate databases, start both services, print a demo curl"
+	@echo "make services         start PostgreSQL and RabbitMQ if nothing listens on their ports"
+	@echo "make migrate          apply both services' database migrations (config/*.yml)"
+	@echo "make clean-test-data  drop databases and vhosts left behind by interrupted test runs"
+	@echo "make clean            remove build output"
+
+build:
+	scripts/ensure-toolchain.sh
+	$(MVN) -q -DskipTests package
+
+test:
+	scripts/ensure-toolchain.sh
+	scripts/ensure-services.sh
+	$(MVN) verify
+
+run: build
+	scripts/run.sh
+
+services:
+	scripts/ensure-services.sh
+
+migrate: build
+	java -jar $(GATEWAY_JAR) db migrate config/gateway.yml
+	java -jar $(ANALYTICS_JAR) db migrate config/analytics.yml
+
+clean-test-data:
+	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'aigw\_test\_%'" \
+	  | while read -r db; do [ -n "$$db" ] && psql -h 127.0.0.1 -U postgres -d postgres -qc "DROP DATABASE \"$$db\" WITH (FORCE)"; done; true
+	rabbitmqctl -q list_vhosts name | grep '^aigw_test_' | while read -r vh; do rabbitmqctl -q delete_vhost "$$vh"; done; true
+
+clean:
+	$(MVN) -q clean

@@ -1,0 +1,35 @@
+package org.aigateway.gateway.outbox;
+
+import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
+import org.jdbi.v3.sqlobject.customizer.Bind;
+import org.jdbi.v3.sqlobject.customizer.BindMethods;
+import org.jdbi.v3.sqlobject.statement.SqlBatch;
+import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.sqlobject.statement.SqlUpdate;
+
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+
+/** The {@code outbox} table: events written in the same transaction as the history they describe. */
+@RegisterConstructorMapper(OutboxMessage.class)
+public interface OutboxDao {
+    @SqlBatch("INSERT INTO outbox (event_id, routing_key, payload) VALUES (:eventId, :routingKey, :payload)")
+    void insert(@BindMethods Collection<OutboxMessage> messages);
+
+    @SqlQuery("SELECT id, event_id, routing_key, payload FROM outbox WHERE sent_at IS NULL AND id > :after "
+            + "ORDER BY id LIMIT :limit")
+    List<OutboxMessage> unsentAfter(@Bind("after") long afterId, @Bind("limit") int limit);
+
+    @SqlUpdate("UPDATE outbox SET sent_at = now() WHERE id = ANY(:ids) AND sent_at IS NULL")
+    int markSent(@Bind("ids") long[] ids);
+
+    @SqlUpdate("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at < :before LIMIT :limit)")
+    int deleteSentBefore(@Bind("before") Instant before, @Bind("limit") int limit);
+
+    @SqlQuery("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+    long countUnsent();
+
+    @SqlQuery("SELECT min(created_at) FROM outbox WHERE sent_at IS NULL")
+    Instant oldestUnsentOrNull();
+}

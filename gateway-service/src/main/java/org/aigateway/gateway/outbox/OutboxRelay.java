@@ -1,0 +1,298 @@
+package org.aigateway.gateway.outbox;
+
+import com.codahale.metrics.CachedGauge;
+import com.codahale.metrics.Meter;
+import com.codahale.metrics.MetricRegistry;
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConfirmListener;
+import com.rabbitmq.client.MessageProperties;
+import io.dropwizard.lifecycle.Managed;
+import org.aigateway.contracts.Topology;
+import org.aigateway.support.broker.BrokerConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Publishes outbox rows to RabbitMQ with asynchronous publisher confirms and marks a row sent only after the broker
+ * confirmed it. Nacked, returned (unroutable) and never-confirmed messages stay unsent and are published again, so
+ * delivery is at-least-once; the consumer dedupes by event id. One thread owns the channel; the confirm callbacks,
+ * which run on the connection's I/O thread, only hand results over to it.
+ */
+public class OutboxRelay implements Managed {
+    private static final Logger LOG = LoggerFactory.getLogger(OutboxRelay.class);
+    private static final Duration CLEANUP_INTERVAL = Duration.ofMinutes(1);
+    private static final int CLEANUP_BATCH = 10_000;
+
+    private record InFlight(long outboxId, UUID eventId, long publishedNanos) {
+    }
+
+    private final OutboxDao outbox;
+    private final BrokerConnection broker;
+    private final int window;
+    private final int batchSize;
+    private final Duration pollInterval;
+    private final Duration confirmTimeout;
+    private final Duration sentRetention;
+
+    private final ConcurrentNavigableMap<Long, InFlight> unconfirmed = new ConcurrentSkipListMap<>();
+    private final Set<Long> inFlightIds = ConcurrentHashMap.newKeySet();
+    private final BlockingQueue<Long> confirmed = new LinkedBlockingQueue<>();
+    private final Set<UUID> returned = ConcurrentHashMap.newKeySet();
+    private final Semaphore wakeUp = new Semaphore(0);
+    private final Meter published;
+    private final Meter confirmedMeter;
+    private final Meter nacked;
+    private final Meter returnedMeter;
+
+    private volatile boolean running;
+    private volatile boolean rescan;
+    private volatile boolean channelBroken;
+    private Thread thread;
+    private Channel channel;
+    private long cursor;
+    private Instant nextCleanup = Instant.now();
+
+    public OutboxRelay(OutboxDao outbox, BrokerConnection broker, OutboxRelayFactory settings, MetricRegistry metrics) {
+        this.outbox = outbox;
+        this.broker = broker;
+        this.window = settings.getConfirmWindow();
+        this.batchSize = settings.getBatchSize();
+        this.pollInterval = settings.getPollInterval().toJavaDuration();
+        this.confirmTimeout = settings.getConfirmTimeout().toJavaDuration();
+        this.sentRetention = settings.getSentRetention().toJavaDuration();
+        this.published = metrics.meter("outbox.published");
+        this.confirmedMeter = metrics.meter("outbox.confirmed");
+        this.nacked = metrics.meter("outbox.nacked");
+        this.returnedMeter = metrics.meter("outbox.returned");
+        metrics.register("outbox.in-flight", (com.codahale.metrics.Gauge<Integer>) inFlightIds::size);
+        metrics.register("outbox.backlog", new CachedGauge<Long>(5, TimeUnit.SECONDS) {
+            @Override
+            protected Long loadValue() {
+                return outbox.countUnsent();
+            }
+        });
+    }
+
+    /** Asks the relay to look at the outbox now instead of at its next poll. */
+    public void wakeUp() {
+        if (wakeUp.availablePermits() == 0) {
+            wakeUp.release();
+        }
+    }
+
+    @Override
+    public void start() {
+        running = true;
+        thread = new Thread(this::run, "outbox-relay");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    @Override
+    public void stop() throws InterruptedException {
+        running = false;
+        wakeUp();
+        if (thread != null) {
+            thread.join(10_000);
+        }
+        try {
+            markConfirmed();
+        } catch (RuntimeException e) {
+            LOG.warn("Could not mark the last confirmed outbox rows; they will be published again", e);
+        }
+        closeChannel();
+    }
+
+    private void run() {
+        while (running) {
+            try {
+                if (!relayOnce()) {
+                    wakeUp.tryAcquire(pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception e) {
+                LOG.warn("Outbox relay cycle failed ({}); retrying", e.toString());
+                resetChannel();
+                sleepQuietly();
+            }
+        }
+    }
+
+    /** One round of work; returns whether there was any, so an idle relay waits for the next poll. */
+    boolean relayOnce() throws Exception {
+        boolean worked = markConfirmed();
+        cleanUpIfDue();
+        if (!broker.isOpen()) {
+            return worked;
+        }
+        ensureChannel();
+        expireUnconfirmed();
+        if (rescan) {
+            rescan = false;
+            cursor = 0;
+        }
+        int room = window - inFlightIds.size();
+        if (room <= 0) {
+            return worked;
+        }
+        List<OutboxMessage> rows = outbox.unsentAfter(cursor, Math.min(batchSize, room));
+        for (OutboxMessage row : rows) {
+            cursor = row.id();
+            if (!inFlightIds.contains(row.id())) {
+                publish(row);
+            }
+        }
+        return worked || !rows.isEmpty();
+    }
+
+    private void publish(OutboxMessage row) throws Exception {
+        AMQP.BasicProperties properties = MessageProperties.PERSISTENT_BASIC.builder()
+                .messageId(row.eventId().toString())
+                .contentType("application/json")
+                .contentEncoding("utf-8")
+                .timestamp(new java.util.Date())
+                .build();
+        long sequence = channel.getNextPublishSeqNo();
+        unconfirmed.put(sequence, new InFlight(row.id(), row.eventId(), System.nanoTime()));
+        inFlightIds.add(row.id());
+        channel.basicPublish(Topology.EXCHANGE, row.routingKey(), true, properties,
+                row.payload().getBytes(StandardCharsets.UTF_8));
+        published.mark();
+    }
+
+    private boolean markConfirmed() {
+        List<Long> ids = new ArrayList<>();
+        confirmed.drainTo(ids);
+        if (ids.isEmpty()) {
+            return false;
+        }
+        outbox.markSent(ids.stream().mapToLong(Long::longValue).toArray());
+        ids.forEach(inFlightIds::remove);
+        confirmedMeter.mark(ids.size());
+        return true;
+    }
+
+    private void ensureChannel() throws Exception {
+        if (channel != null && !channelBroken && channel.isOpen()) {
+            return;
+        }
+        resetChannel();
+        Channel opened = broker.createChannel();
+        opened.confirmSelect();
+        opened.addConfirmListener(new ConfirmListener() {
+            @Override
+            public void handleAck(long sequence, boolean multiple) {
+                settle(sequence, multiple, true);
+            }
+
+            @Override
+            public void handleNack(long sequence, boolean multiple) {
+                settle(sequence, multiple, false);
+            }
+        });
+        opened.addReturnListener(returnedMessage -> {
+            returnedMeter.mark();
+            returned.add(UUID.fromString(returnedMessage.getProperties().getMessageId()));
+        });
+        // A recovered channel restarts its sequence numbers and loses pending confirms: start over with a new one.
+        opened.addShutdownListener(cause -> channelBroken = true);
+        channelBroken = false;
+        channel = opened;
+    }
+
+    private void settle(long sequence, boolean multiple, boolean ack) {
+        Map<Long, InFlight> settled = multiple ? unconfirmed.headMap(sequence, true) : subMapOf(sequence);
+        for (InFlight message : settled.values()) {
+            boolean wasReturned = returned.remove(message.eventId());
+            if (ack && !wasReturned) {
+                confirmed.add(message.outboxId());
+            } else {
+                // Stays unsent in the table; the next scan publishes it again.
+                nacked.mark();
+                inFlightIds.remove(message.outboxId());
+                rescan = true;
+            }
+        }
+        settled.clear();
+    }
+
+    private Map<Long, InFlight> subMapOf(long sequence) {
+        return unconfirmed.subMap(sequence, true, sequence, true);
+    }
+
+    private void expireUnconfirmed() {
+        long oldestAllowed = System.nanoTime() - confirmTimeout.toNanos();
+        Map.Entry<Long, InFlight> oldest = unconfirmed.firstEntry();
+        if (oldest != null && oldest.getValue().publishedNanos() < oldestAllowed) {
+            LOG.warn("Publisher confirms overdue for {} outbox messages; publishing them again", unconfirmed.size());
+            resetChannel();
+        }
+    }
+
+    /** Forgets everything in flight on the current channel: unconfirmed rows stay unsent and are published again. */
+    private void resetChannel() {
+        try {
+            markConfirmed();
+        } catch (RuntimeException e) {
+            LOG.warn("Could not mark confirmed outbox rows; they will be published again ({})", e.toString());
+        }
+        closeChannel();
+        unconfirmed.clear();
+        returned.clear();
+        inFlightIds.clear();
+        confirmed.clear();
+        rescan = true;
+    }
+
+    private void closeChannel() {
+        Channel current = channel;
+        channel = null;
+        if (current != null) {
+            try {
+                current.abort();
+            } catch (Exception e) {
+                LOG.debug("Ignoring failure to abort the outbox channel", e);
+            }
+        }
+    }
+
+    private void cleanUpIfDue() {
+        Instant now = Instant.now();
+        if (now.isBefore(nextCleanup)) {
+            return;
+        }
+        nextCleanup = now.plus(CLEANUP_INTERVAL);
+        int deleted;
+        do {
+            deleted = outbox.deleteSentBefore(now.minus(sentRetention), CLEANUP_BATCH);
+        } while (deleted == CLEANUP_BATCH && running);
+    }
+
+    private void sleepQuietly() {
+        try {
+            Thread.sleep(pollInterval.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package org.aigateway.gateway.outbox;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.dropwizard.util.Duration;
+import jakarta.validation.constraints.Max;
+import jakarta.validation.constraints.Min;
+import jakarta.validation.constraints.NotNull;
+
+/** Settings of the outbox relay: how many unconfirmed messages may be in flight, how often to look, what to keep. */
+public class OutboxRelayFactory {
+    @Min(1)
+    @Max(100_000)
+    private int confirmWindow = 2000;
+
+    @Min(1)
+    @Max(10_000)
+    private int batchSize = 500;
+
+    @NotNull
+    private Duration pollInterval = Duration.milliseconds(200);
+
+    @NotNull
+    private Duration confirmTimeout = Duration.seconds(30);
+
+    @NotNull
+    private Duration sentRetention = Duration.hours(1);
+
+    @NotNull
+    private Duration maxBacklogAge = Duration.minutes(5);
+
+    @JsonProperty
+    public int getConfirmWindow() {
+        return confirmWindow;
+    }
+
+    @JsonProperty
+    public void setConfirmWindow(int confirmWindow) {
+        this.confirmWindow = confirmWindow;
+    }
+
+    @JsonProperty
+    public int getBatchSize() {
+        return batchSize;
+    }
+
+    @JsonProperty
+    public void setBatchSize(int batchSize) {
+        this.batchSize = batchSize;
+    }
+
+    @JsonProperty
+    public Duration getPollInterval() {
+        return pollInterval;
+    }
+
+    @JsonProperty
+    public void setPollInterval(Duration pollInterval) {
+        this.pollInterval = pollInterval;
+    }
+
+    /** An unconfirmed message older than this is treated as lost and published again. */
+    @JsonProperty
+    public Duration getConfirmTimeout() {
+        return confirmTimeout;
+    }
+
+    @JsonProperty
+    public void setConfirmTimeout(Duration confirmTimeout) {
+        this.confirmTimeout = confirmTimeout;
+    }
+
+    /** Confirmed rows are deleted once they are this old. */
+    @JsonProperty
+    public Duration getSentRetention() {
+        return sentRetention;
+    }
+
+    @JsonProperty
+    public void setSentRetention(Duration sentRetention) {
+        this.sentRetention = sentRetention;
+    }
+
+    /** The outbox health check fails when the oldest unsent event is older than this. */
+    @JsonProperty
+    public Duration getMaxBacklogAge() {
+        return maxBacklogAge;
+    }
+
+    @JsonProperty
+    public void setMaxBacklogAge(Duration maxBacklogAge) {
+        this.maxBacklogAge = maxBacklogAge;
+    }
+}
