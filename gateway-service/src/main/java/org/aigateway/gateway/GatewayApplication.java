@@ -14,6 +14,7 @@ import io.dropwizard.migrations.MigrationsBundle;
 import org.aigateway.contracts.EventJson;
 import org.aigateway.contracts.Topology;
 import org.aigateway.gateway.auth.AdminAuthorizer;
+import org.aigateway.gateway.auth.AuthFailureAlerts;
 import org.aigateway.gateway.auth.ApiKeyAuthenticator;
 import org.aigateway.gateway.auth.ApiKeyDao;
 import org.aigateway.gateway.auth.ApiKeys;
@@ -45,6 +46,8 @@ import java.util.Map;
 
 /** The gateway: OpenAI-compatible chat completions with durable request history. Wires parts; holds no logic. */
 public class GatewayApplication extends Application<GatewayConfiguration> {
+    private static final int AUTH_ALERTS_PER_SECOND = 10;
+
     public static void main(String[] args) throws Exception {
         new GatewayApplication().run(args);
     }
@@ -74,17 +77,6 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
                 .installPlugin(new PostgresPlugin());
         ErrorMappers.register(environment.jersey());
 
-        ApiKeys apiKeys = new ApiKeys(jdbi.onDemand(ApiKeyDao.class));
-        environment.jersey().register(new AuthDynamicFeature(new BearerKeyAuthFilter.Builder()
-                .setAuthenticator(new ApiKeyAuthenticator(apiKeys))
-                .setAuthorizer(new AdminAuthorizer())
-                .setPrefix("Bearer")
-                .setRealm("gateway")
-                .setUnauthorizedHandler(new JsonUnauthorizedHandler())
-                .buildAuthFilter()));
-        environment.jersey().register(RolesAllowedDynamicFeature.class);
-        environment.jersey().register(new AuthValueFactoryProvider.Binder<>(Caller.class));
-
         Map<String, ChatProvider> providers = new LinkedHashMap<>();
         configuration.getProviders().forEach((name, factory) ->
                 providers.put(name, factory.build(name, environment.getObjectMapper())));
@@ -96,17 +88,31 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
         environment.healthChecks().register("rabbitmq", new BrokerHealthCheck(broker));
 
         OutboxDao outbox = jdbi.onDemand(OutboxDao.class);
+        RequestEvents events = new RequestEvents(environment.getObjectMapper());
         OutboxRelay relay = new OutboxRelay(outbox, broker, configuration.getOutbox(), environment.metrics());
         environment.lifecycle().manage(relay);
         environment.healthChecks().register("outbox", new OutboxHealthCheck(outbox,
                 configuration.getOutbox().getMaxBacklogAge().toJavaDuration()));
+
+        ApiKeys apiKeys = new ApiKeys(jdbi.onDemand(ApiKeyDao.class));
+        environment.jersey().register(new AuthDynamicFeature(new BearerKeyAuthFilter.Builder()
+                .setAlerts(new AuthFailureAlerts(outbox, events, relay::wakeUp, AUTH_ALERTS_PER_SECOND,
+                        environment.metrics()))
+                .setAuthenticator(new ApiKeyAuthenticator(apiKeys))
+                .setAuthorizer(new AdminAuthorizer())
+                .setPrefix("Bearer")
+                .setRealm("gateway")
+                .setUnauthorizedHandler(new JsonUnauthorizedHandler())
+                .buildAuthFilter()));
+        environment.jersey().register(RolesAllowedDynamicFeature.class);
+        environment.jersey().register(new AuthValueFactoryProvider.Binder<>(Caller.class));
 
         long maxBodyBytes = configuration.getMaxRequestBodySize().toBytes();
         RequestHistoryDao history = jdbi.onDemand(RequestHistoryDao.class);
         environment.jersey().register(new RequestSizeLimitFilter(maxBodyBytes));
         environment.jersey().register(new ChatCompletionResource(
                 new ChatCompletionService(new ChatRequestValidator(catalog), history,
-                        new RequestEvents(environment.getObjectMapper()), relay::wakeUp, environment.getObjectMapper()),
+                        events, relay::wakeUp, environment.getObjectMapper()),
                 environment.getObjectMapper(), maxBodyBytes));
         environment.jersey().register(new HistoryResource(history));
     }

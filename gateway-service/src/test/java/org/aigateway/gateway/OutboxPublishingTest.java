@@ -151,6 +151,24 @@ class OutboxPublishingTest {
         drain(Topology.PERFORMANCE_QUEUE);
     }
 
+    @Test
+    void refusedCredentialsRaiseACriticalEventWithoutTheKey() throws Exception {
+        String wrongKey = "sk-gw-not-a-real-key-0123456789";
+        assertThat(client.chat(wrongKey, chatBody("let me in")).statusCode()).isEqualTo(401);
+        awaitOutboxDrained();
+        try (Channel channel = observer.createChannel()) {
+            GetResponse message = channel.basicGet(Topology.CRITICAL_QUEUE, true);
+            assertThat(message).isNotNull();
+            String body = new String(message.getBody(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(body).doesNotContain(wrongKey);
+            UsageEvent event = MAPPER.readValue(body, UsageEvent.class);
+            assertThat(event.eventName()).isEqualTo("authentication_failed");
+            assertThat(event.userId()).isEqualTo("anonymous");
+            assertThat(event.properties().httpStatus()).isEqualTo(401);
+        }
+        assertThat(drain(Topology.EVENTS_QUEUE)).as("a refused request is not usage").isEmpty();
+    }
+
     private static String chatBody(String text) {
         return "{\"model\":\"mock-1\",\"messages\":[{\"role\":\"user\",\"content\":\"" + text + "\"}]}";
     }

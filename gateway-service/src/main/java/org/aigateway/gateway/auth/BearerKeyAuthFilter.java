@@ -17,9 +17,15 @@ public class BearerKeyAuthFilter extends AuthFilter<String, Caller> {
     private static final String SCHEME = "Bearer";
     private static final int MAX_KEY_LENGTH = 512;
 
+    private AuthFailureAlerts alerts;
+
     @Override
     public void filter(ContainerRequestContext requestContext) {
-        if (!authenticate(requestContext, bearerKey(requestContext), SCHEME)) {
+        String key = bearerKey(requestContext);
+        if (!authenticate(requestContext, key, SCHEME)) {
+            if (alerts != null) {
+                alerts.refused(key == null ? "missing or malformed Authorization header" : "unknown or revoked API key");
+            }
             throw unauthorizedHandler.buildException(prefix, realm);
         }
     }
@@ -41,9 +47,19 @@ public class BearerKeyAuthFilter extends AuthFilter<String, Caller> {
 
     /** Builds the filter with dropwizard-auth's usual builder. */
     public static class Builder extends AuthFilterBuilder<String, Caller, BearerKeyAuthFilter> {
+        private AuthFailureAlerts alerts;
+
+        /** Where refusals are reported; optional. */
+        public Builder setAlerts(AuthFailureAlerts alerts) {
+            this.alerts = alerts;
+            return this;
+        }
+
         @Override
         protected BearerKeyAuthFilter newInstance() {
-            return new BearerKeyAuthFilter();
+            BearerKeyAuthFilter filter = new BearerKeyAuthFilter();
+            filter.alerts = alerts;
+            return filter;
         }
     }
 }

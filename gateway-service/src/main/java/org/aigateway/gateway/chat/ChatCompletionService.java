@@ -17,6 +17,8 @@ import org.aigateway.gateway.provider.UpstreamException;
 import org.aigateway.support.errors.ApiException;
 
 import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.UUID;
 
 /**
@@ -58,7 +60,9 @@ public class ChatCompletionService {
                     + "'stream': false.", "stream", "unsupported_value");
         }
         ModelCatalog.Model model = request.model();
-        Pending pending = new Pending(UUID.randomUUID(), caller.userId(), caller.keyId(), sessionId,
+        // Microseconds: the precision PostgreSQL keeps, so the event's timestamp equals the stored created_at.
+        Instant createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        Pending pending = new Pending(UUID.randomUUID(), createdAt, caller.userId(), caller.keyId(), sessionId,
                 model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, false, json(request.body()));
         history.insertPending(pending);
 

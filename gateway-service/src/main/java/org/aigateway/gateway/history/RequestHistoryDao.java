@@ -11,6 +11,7 @@ import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 import org.jdbi.v3.sqlobject.transaction.Transaction;
 
 import java.math.BigDecimal;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -19,8 +20,8 @@ import java.util.UUID;
 @RegisterConstructorMapper(HistoryRecord.class)
 public interface RequestHistoryDao extends SqlObject {
     /** What is known when a request starts. */
-    record Pending(UUID id, String userId, UUID apiKeyId, String sessionId, String provider, String model,
-                   String upstreamModel, String requestType, boolean stream, String requestJson) {
+    record Pending(UUID id, Instant createdAt, String userId, UUID apiKeyId, String sessionId, String provider,
+                   String model, String upstreamModel, String requestType, boolean stream, String requestJson) {
     }
 
     /** How a request ended. */
@@ -29,9 +30,9 @@ public interface RequestHistoryDao extends SqlObject {
                    BigDecimal cost, long responseTimeMs) {
     }
 
-    @SqlUpdate("INSERT INTO request_history (id, user_id, api_key_id, session_id, provider, model, upstream_model, "
-            + "request_type, stream, status, request_data) VALUES (:id, :userId, :apiKeyId, :sessionId, :provider, "
-            + ":model, :upstreamModel, :requestType, :stream, 'pending', CAST(:requestJson AS jsonb))")
+    @SqlUpdate("INSERT INTO request_history (id, created_at, user_id, api_key_id, session_id, provider, model, "
+            + "upstream_model, request_type, stream, status, request_data) VALUES (:id, :createdAt, :userId, :apiKeyId, "
+            + ":sessionId, :provider, :model, :upstreamModel, :requestType, :stream, 'pending', CAST(:requestJson AS jsonb))")
     void insertPending(@BindMethods Pending pending);
 
     /** Closes a pending row; returns 0 if it was already closed, so an outcome is never written twice. */

@@ -15,10 +15,12 @@ import java.util.UUID;
 
 /**
  * The events one finished request produces: its usage event, its timings, and an alert when the upstream failed
- * in a way an operator should see (5xx, timeout, unreachable).
+ * in a way an operator should see (5xx, timeout, unreachable); and alerts about refused credentials.
  */
 public class RequestEvents {
     static final String SERVICE = "gateway-service";
+    /** The user id of events about requests whose caller is unknown. */
+    public static final String ANONYMOUS_USER = "anonymous";
 
     private final ObjectMapper mapper;
 
@@ -31,26 +33,36 @@ public class RequestEvents {
      * @param requestBody the request as recorded in history
      */
     public List<OutboxMessage> forOutcome(Pending request, Outcome outcome, long upstreamMs, JsonNode requestBody) {
-        Instant now = Instant.now();
+        // Usage is attributed to the moment the request arrived, the same instant history records.
+        Instant occurredAt = request.createdAt();
         boolean success = "success".equals(outcome.status());
         UsageEvent.Metadata metadata = new UsageEvent.Metadata(request.id(), requestBody);
         List<OutboxMessage> events = new ArrayList<>(3);
 
         events.add(message(Topology.EVENTS_QUEUE, new UsageEvent(UUID.randomUUID(), UsageEvent.SCHEMA_VERSION,
                 UsageEvent.TYPE_AI_REQUEST, success ? "chat_completion_success" : "chat_completion_error",
-                request.userId(), request.sessionId(), SERVICE, properties(request, outcome, null, null), metadata, now)));
+                request.userId(), request.sessionId(), SERVICE, properties(request, outcome, null, null), metadata, occurredAt)));
 
         long overhead = Math.max(0, outcome.responseTimeMs() - upstreamMs);
         events.add(message(Topology.PERFORMANCE_QUEUE, new UsageEvent(UUID.randomUUID(), UsageEvent.SCHEMA_VERSION,
                 UsageEvent.TYPE_PERFORMANCE, "request_timing", request.userId(), request.sessionId(), SERVICE,
-                properties(request, outcome, upstreamMs, overhead), new UsageEvent.Metadata(request.id(), null), now)));
+                properties(request, outcome, upstreamMs, overhead), new UsageEvent.Metadata(request.id(), null), occurredAt)));
 
         if (needsAttention(outcome)) {
             events.add(message(Topology.CRITICAL_QUEUE, new UsageEvent(UUID.randomUUID(), UsageEvent.SCHEMA_VERSION,
                     UsageEvent.TYPE_CRITICAL, criticalName(outcome), request.userId(), request.sessionId(), SERVICE,
-                    properties(request, outcome, null, null), new UsageEvent.Metadata(request.id(), null), now)));
+                    properties(request, outcome, null, null), new UsageEvent.Metadata(request.id(), null), occurredAt)));
         }
         return events;
+    }
+
+    /** An alert that a request was refused for its credentials; such requests have no user and no history row. */
+    public OutboxMessage authenticationFailed(String reason) {
+        UsageEvent.Properties properties = new UsageEvent.Properties(null, null, null, "error", null, null, null, null,
+                null, null, null, null, null, 401, null, reason);
+        return message(Topology.CRITICAL_QUEUE, new UsageEvent(UUID.randomUUID(), UsageEvent.SCHEMA_VERSION,
+                UsageEvent.TYPE_CRITICAL, "authentication_failed", ANONYMOUS_USER, null, SERVICE, properties,
+                null, Instant.now()));
     }
 
     private static boolean needsAttention(Outcome outcome) {
