@@ -1,6 +1,8 @@
 package org.aigateway.gateway.chat;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
 import io.dropwizard.auth.Auth;
 import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
@@ -24,12 +26,13 @@ public class ChatCompletionResource {
     public static final String SESSION_ID_HEADER = "X-Session-Id";
 
     private final ChatCompletionService chat;
-    private final ObjectMapper mapper;
+    private final ObjectReader json;
     private final long maxBodyBytes;
 
     public ChatCompletionResource(ChatCompletionService chat, ObjectMapper mapper, long maxBodyBytes) {
         this.chat = chat;
-        this.mapper = mapper;
+        // Anything after the first JSON value means the body is not one JSON document.
+        this.json = mapper.reader().with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
         this.maxBodyBytes = maxBodyBytes;
     }
 
@@ -37,7 +40,7 @@ public class ChatCompletionResource {
     @Path("v1/chat/completions")
     public Response create(@Auth Caller caller, @HeaderParam(SESSION_ID_HEADER) String sessionId, InputStream body)
             throws IOException {
-        var result = chat.complete(caller, sessionId, mapper.readTree(RequestBodies.readAtMost(body, maxBodyBytes)));
+        var result = chat.complete(caller, sessionId, json.readTree(RequestBodies.readAtMost(body, maxBodyBytes)));
         return Response.status(result.status())
                 .type(MediaType.APPLICATION_JSON_TYPE)
                 .header(REQUEST_ID_HEADER, result.historyId())

@@ -79,14 +79,15 @@ public class OpenAiCompatibleProvider implements ChatProvider {
                     + "' rejected the gateway's credentials (HTTP " + status + ").", "api_error", null,
                     "upstream_auth_failed"), status);
         }
+        int clientStatus = status >= 400 && status <= 599 ? status : 502;
         String message = error != null && error.path("message").isTextual()
                 ? error.path("message").asText()
                 : "Upstream provider '" + name + "' answered HTTP " + status + ".";
-        String type = error != null && error.path("type").isTextual() ? error.path("type").asText() : ErrorBody.typeFor(status);
+        String type = error != null && error.path("type").isTextual()
+                ? error.path("type").asText() : ErrorBody.typeFor(clientStatus);
         String param = error != null && error.path("param").isTextual() ? error.path("param").asText() : null;
         String code = error != null && error.path("code").isValueNode() && !error.path("code").isNull()
                 ? error.path("code").asText() : null;
-        int clientStatus = status >= 400 && status <= 599 ? status : 502;
         return new UpstreamException(new ApiException(clientStatus, message, type, param, code), status);
     }
 
