@@ -146,30 +146,30 @@ class ChatCompletionMockTest {
 
         assertThat(record.path("id").asText()).isEqualTo(id);
         assertThat(record.path("status").asText()).isEqualTo("success");
-        assertThat(record.path("userId").asText()).isEqualTo("alice");
-        assertThat(record.path("sessionId").asText()).isEqualTo("session-42");
+        assertThat(record.path("user_id").asText()).isEqualTo("alice");
+        assertThat(record.path("session_id").asText()).isEqualTo("session-42");
         assertThat(record.path("provider").asText()).isEqualTo("mock");
         assertThat(record.path("model").asText()).isEqualTo("mock-1");
-        assertThat(record.path("requestType").asText()).isEqualTo("chat.completion");
-        assertThat(record.path("httpStatus").asInt()).isEqualTo(200);
-        assertThat(record.path("promptTokens").asLong()).isEqualTo(usage.path("prompt_tokens").asLong()).isPositive();
-        assertThat(record.path("completionTokens").asLong()).isEqualTo(usage.path("completion_tokens").asLong())
+        assertThat(record.path("request_type").asText()).isEqualTo("chat.completion");
+        assertThat(record.path("http_status").asInt()).isEqualTo(200);
+        assertThat(record.path("prompt_tokens").asLong()).isEqualTo(usage.path("prompt_tokens").asLong()).isPositive();
+        assertThat(record.path("completion_tokens").asLong()).isEqualTo(usage.path("completion_tokens").asLong())
                 .isPositive();
-        assertThat(record.path("totalTokens").asLong()).isEqualTo(usage.path("total_tokens").asLong());
-        assertThat(record.path("cachedTokens").asLong()).isZero();
+        assertThat(record.path("total_tokens").asLong()).isEqualTo(usage.path("total_tokens").asLong());
+        assertThat(record.path("cached_tokens").asLong()).isZero();
         BigDecimal expectedCost = BigDecimal.valueOf(usage.path("prompt_tokens").asLong()).multiply(INPUT_PRICE)
                 .add(BigDecimal.valueOf(usage.path("completion_tokens").asLong()).multiply(OUTPUT_PRICE))
                 .divide(BigDecimal.valueOf(1_000_000));
         assertThat(record.path("cost").isBigDecimal()).as("cost is an exact decimal in %s", record).isTrue();
         assertThat(record.path("cost").decimalValue()).isEqualByComparingTo(expectedCost);
-        assertThat(record.path("responseTimeMs").isIntegralNumber()).isTrue();
-        assertThat(record.path("responseTimeMs").asLong()).isGreaterThanOrEqualTo(0);
-        assertThat(Instant.parse(record.path("completedAt").asText()))
-                .isAfterOrEqualTo(Instant.parse(record.path("createdAt").asText()));
+        assertThat(record.path("response_time_ms").isIntegralNumber()).isTrue();
+        assertThat(record.path("response_time_ms").asLong()).isGreaterThanOrEqualTo(0);
+        assertThat(Instant.parse(record.path("completed_at").asText()))
+                .isAfterOrEqualTo(Instant.parse(record.path("created_at").asText()));
         assertThat(record.path("request").path("foo_bar").path("x").asInt()).isEqualTo(1);
         assertThat(record.path("request").path("user").asText()).isEqualTo("mallory");
         assertThat(record.path("response").path("usage")).isEqualTo(usage);
-        assertThat(record.path("errorMessage").isNull()).isTrue();
+        assertThat(record.path("error_message").isNull()).isTrue();
 
         Map<String, Object> row = historyRow(id);
         assertThat(row).containsEntry("user_id", "alice")
@@ -208,7 +208,7 @@ class ChatCompletionMockTest {
 
         HttpResponse<String> asAdmin = client.history(admin, id);
         assertThat(asAdmin.statusCode()).isEqualTo(200);
-        assertThat(client.json(asAdmin).path("userId").asText()).isEqualTo("alice");
+        assertThat(client.json(asAdmin).path("user_id").asText()).isEqualTo("alice");
     }
 
     @ParameterizedTest
@@ -232,7 +232,7 @@ class ChatCompletionMockTest {
         assertThat(choice.path("message").path("content").asText()).isEqualTo("This is a");
         assertThat(body.path("usage").path("completion_tokens").asLong()).isEqualTo(3);
         String id = response.headers().firstValue("X-Request-Id").orElseThrow();
-        assertThat(history(alice.plaintext(), id).path("completionTokens").asLong()).isEqualTo(3);
+        assertThat(history(alice.plaintext(), id).path("completion_tokens").asLong()).isEqualTo(3);
     }
 
     static Stream<Named<Function<String, HttpRequest.Builder>>> unauthenticatedRequests() {
@@ -326,6 +326,11 @@ class ChatCompletionMockTest {
                 bad("stream true, not supported yet", withField("\"stream\": true"), 400, "stream",
                         "unsupported_value"),
                 bad("user not a string", withField("\"user\": 5"), 400, "user", null),
+                bad("a number beyond any double in a passed-through field",
+                        withField("\"extra\": {\"scale\": [1e999999999]}"), 400, "extra.scale[0]",
+                        "decimal_out_of_range"),
+                bad("a huge temperature exponent", withField("\"temperature\": 1e-999999999"), 400, "temperature",
+                        "decimal_out_of_range"),
                 bad("nesting deeper than the parser allows",
                         withField("\"deep\": " + "[".repeat(5000) + "]".repeat(5000)), 400, null, "invalid_json"),
                 Arguments.of("an invalid UTF-8 start byte", utf8WithBytes(0xff, 0xfe), 400, null, "invalid_json"),
@@ -399,10 +404,10 @@ class ChatCompletionMockTest {
         String id = response.headers().firstValue("X-Request-Id").orElseThrow();
         JsonNode record = history(alice.plaintext(), id);
         assertThat(record.path("status").asText()).isEqualTo("error");
-        assertThat(record.path("httpStatus").asInt()).isEqualTo(502);
-        assertThat(record.path("upstreamStatus").isNull()).isTrue();
-        assertThat(record.path("errorMessage").asText()).isEqualTo(error.path("message").asText());
-        assertThat(record.path("upstreamModel").asText()).isEqualTo("upstream-model-x");
+        assertThat(record.path("http_status").asInt()).isEqualTo(502);
+        assertThat(record.path("upstream_status").isNull()).isTrue();
+        assertThat(record.path("error_message").asText()).isEqualTo(error.path("message").asText());
+        assertThat(record.path("upstream_model").asText()).isEqualTo("upstream-model-x");
     }
 
     @Test

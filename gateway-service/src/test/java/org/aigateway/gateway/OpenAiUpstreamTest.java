@@ -119,12 +119,12 @@ class OpenAiUpstreamTest {
         assertThat(record.path("status").asText()).isEqualTo("success");
         assertThat(record.path("provider").asText()).isEqualTo("upstream");
         assertThat(record.path("model").asText()).isEqualTo("remote-1");
-        assertThat(record.path("upstreamModel").asText()).isEqualTo("upstream-model-x");
-        assertThat(record.path("upstreamStatus").asInt()).isEqualTo(200);
-        assertThat(record.path("promptTokens").asLong()).isEqualTo(1234);
-        assertThat(record.path("cachedTokens").asLong()).isEqualTo(1000);
-        assertThat(record.path("completionTokens").asLong()).isEqualTo(567);
-        assertThat(record.path("totalTokens").asLong()).isEqualTo(1801);
+        assertThat(record.path("upstream_model").asText()).isEqualTo("upstream-model-x");
+        assertThat(record.path("upstream_status").asInt()).isEqualTo(200);
+        assertThat(record.path("prompt_tokens").asLong()).isEqualTo(1234);
+        assertThat(record.path("cached_tokens").asLong()).isEqualTo(1000);
+        assertThat(record.path("completion_tokens").asLong()).isEqualTo(567);
+        assertThat(record.path("total_tokens").asLong()).isEqualTo(1801);
         BigDecimal expected = BigDecimal.valueOf(1234 - 1000).multiply(INPUT)
                 .add(BigDecimal.valueOf(1000).multiply(CACHED_INPUT))
                 .add(BigDecimal.valueOf(567).multiply(OUTPUT))
@@ -166,7 +166,7 @@ class OpenAiUpstreamTest {
         assertThat(error.path("param").asText()).isEqualTo("messages[0].content");
         assertThat(error.path("code").asText()).isEqualTo("string_above_max_length");
         JsonNode record = assertRecordedAsError(response, 400, 400);
-        assertThat(record.path("errorMessage").asText()).isEqualTo("Invalid 'messages[0].content': string too long.");
+        assertThat(record.path("error_message").asText()).isEqualTo("Invalid 'messages[0].content': string too long.");
     }
 
     @ParameterizedTest
@@ -181,7 +181,7 @@ class OpenAiUpstreamTest {
         JsonNode error = assertOpenAiError(client, response, status);
         assertThat(error.path("message").asText()).contains("overloaded");
         JsonNode record = assertRecordedAsError(response, status, status);
-        assertThat(record.path("errorMessage").asText()).contains("overloaded");
+        assertThat(record.path("error_message").asText()).contains("overloaded");
     }
 
     @Test
@@ -210,7 +210,7 @@ class OpenAiUpstreamTest {
         assertThat(error.path("code").asText()).isEqualTo("upstream_auth_failed");
         assertThat(response.body()).doesNotContain("sk-proj-upstreamsecret123", "invalid_api_key");
         JsonNode record = assertRecordedAsError(response, status, 502);
-        assertThat(record.path("errorMessage").asText()).doesNotContain("sk-proj-upstreamsecret123");
+        assertThat(record.path("error_message").asText()).doesNotContain("sk-proj-upstreamsecret123");
     }
 
     @Test
@@ -226,7 +226,7 @@ class OpenAiUpstreamTest {
         // readTimeout is 1s: the gateway must give up long before the upstream would have answered.
         assertThat(waited).isLessThan(Duration.ofMillis(3500));
         JsonNode record = assertRecordedAsError(response, null, 504);
-        assertThat(record.path("responseTimeMs").asLong()).isGreaterThanOrEqualTo(900);
+        assertThat(record.path("response_time_ms").asLong()).isGreaterThanOrEqualTo(900);
     }
 
     @Test
@@ -271,16 +271,16 @@ class OpenAiUpstreamTest {
         String id = requestId(response);
         JsonNode record = history(id);
         assertThat(record.path("status").asText()).isEqualTo("error");
-        assertThat(record.path("httpStatus").asInt()).isEqualTo(httpStatus);
+        assertThat(record.path("http_status").asInt()).isEqualTo(httpStatus);
         if (upstreamStatus == null) {
-            assertThat(record.path("upstreamStatus").isNull()).as("upstreamStatus of %s", record).isTrue();
+            assertThat(record.path("upstream_status").isNull()).as("upstreamStatus of %s", record).isTrue();
         } else {
-            assertThat(record.path("upstreamStatus").asInt()).isEqualTo(upstreamStatus);
+            assertThat(record.path("upstream_status").asInt()).isEqualTo(upstreamStatus);
         }
-        assertThat(record.path("errorMessage").asText()).isNotBlank()
+        assertThat(record.path("error_message").asText()).isNotBlank()
                 .isEqualTo(client.json(response).path("error").path("message").asText());
-        assertThat(record.path("completedAt").isNull()).isFalse();
-        assertThat(record.path("promptTokens").asLong()).isZero();
+        assertThat(record.path("completed_at").isNull()).isFalse();
+        assertThat(record.path("prompt_tokens").asLong()).isZero();
         assertThat(record.path("cost").decimalValue()).isEqualByComparingTo(BigDecimal.ZERO);
         assertThat(record.path("response").isNull()).isTrue();
         assertThat(historyRow(id)).containsEntry("user_id", "carol").containsEntry("status", "error");

@@ -1,15 +1,13 @@
 package org.aigateway.gateway.chat;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.SerializableString;
-import com.fasterxml.jackson.core.io.CharacterEscapes;
-import com.fasterxml.jackson.core.io.SerializedString;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aigateway.gateway.auth.Caller;
 import org.aigateway.gateway.chat.ChatRequestValidator.ValidChatRequest;
+import org.aigateway.gateway.history.JsonbSafeWriter;
 import org.aigateway.gateway.history.RequestHistoryDao;
 import org.aigateway.gateway.history.RequestHistoryDao.Outcome;
 import org.aigateway.gateway.history.RequestHistoryDao.Pending;
@@ -52,7 +50,7 @@ public class ChatCompletionService {
         this.history = history;
         this.events = events;
         this.eventsQueued = eventsQueued;
-        this.historyJson = mapper.writer().with(JsonbSafeEscapes.INSTANCE);
+        this.historyJson = JsonbSafeWriter.of(mapper);
     }
 
     public ChatResult complete(Caller caller, String sessionHeader, JsonNode requestBody) {
@@ -114,28 +112,6 @@ public class ChatCompletionService {
             return historyJson.writeValueAsString(node);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a parsed JSON tree always serializes", e);
-        }
-    }
-
-    /** jsonb cannot hold U+0000, which JSON allows; history keeps U+FFFD in its place rather than fail the request. */
-    private static final class JsonbSafeEscapes extends CharacterEscapes {
-        private static final SerializableString REPLACEMENT = new SerializedString("\\ufffd");
-        static final JsonbSafeEscapes INSTANCE = new JsonbSafeEscapes();
-
-        private final int[] asciiEscapes = standardAsciiEscapesForJSON();
-
-        private JsonbSafeEscapes() {
-            asciiEscapes[0] = ESCAPE_CUSTOM;
-        }
-
-        @Override
-        public int[] getEscapeCodesForAscii() {
-            return asciiEscapes;
-        }
-
-        @Override
-        public SerializableString getEscapeSequence(int ch) {
-            return ch == 0 ? REPLACEMENT : null;
         }
     }
 }

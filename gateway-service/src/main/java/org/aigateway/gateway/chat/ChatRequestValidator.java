@@ -17,6 +17,7 @@ public class ChatRequestValidator {
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant", "tool", "function");
     private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9._:@/-]{1,128}");
     static final int MAX_MESSAGES = 10_000;
+    private static final int MAX_DECIMAL_EXPONENT = 308;
 
     /** A request that passed validation, resolved to its configured model. */
     public record ValidChatRequest(ModelCatalog.Model model, ObjectNode body, boolean stream) {
@@ -33,6 +34,7 @@ public class ChatRequestValidator {
             throw ApiException.invalidRequest("The request body must be a JSON object.", null);
         }
         ObjectNode body = (ObjectNode) root;
+        rejectUnrepresentableNumbers(body, "");
         JsonNode model = body.get("model");
         if (model == null || model.isNull()) {
             throw ApiException.invalidRequest("you must provide a model parameter", "model");
@@ -56,6 +58,32 @@ public class ChatRequestValidator {
             throw ApiException.invalidRequest("'user' must be a string.", "user");
         }
         return new ValidChatRequest(resolved, body, stream);
+    }
+
+    /**
+     * Numbers beyond what a double can hold (1e999999999) parse fine as BigDecimal but cannot be stored or
+     * forwarded as plain JSON numbers; refuse them wherever they are, also in fields passed through.
+     */
+    private static void rejectUnrepresentableNumbers(JsonNode node, String path) {
+        if (node.isBigDecimal()) {
+            java.math.BigDecimal value = node.decimalValue();
+            if (Math.abs((long) value.precision() - value.scale()) > MAX_DECIMAL_EXPONENT
+                    || Math.abs((long) value.scale()) > MAX_DECIMAL_EXPONENT) {
+                throw ApiException.invalidRequest("Number out of range at '" + (path.isEmpty() ? "body" : path) + "'.",
+                        path.isEmpty() ? null : path, "decimal_out_of_range");
+            }
+        } else if (node.isBigInteger() && node.bigIntegerValue().bitLength() > 1024) {
+            throw ApiException.invalidRequest("Number out of range at '" + path + "'.", path, "integer_out_of_range");
+        } else if (node.isContainerNode()) {
+            if (node.isArray()) {
+                for (int i = 0; i < node.size(); i++) {
+                    rejectUnrepresentableNumbers(node.get(i), path + "[" + i + "]");
+                }
+            } else {
+                node.fields().forEachRemaining(field -> rejectUnrepresentableNumbers(field.getValue(),
+                        path.isEmpty() ? field.getKey() : path + "." + field.getKey()));
+            }
+        }
     }
 
     /** The session header is optional, but when present it must be a short, printable identifier. */

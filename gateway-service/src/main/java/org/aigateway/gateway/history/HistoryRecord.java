@@ -1,12 +1,15 @@
 package org.aigateway.gateway.history;
 
 import com.fasterxml.jackson.annotation.JsonRawValue;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
 
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.UUID;
 
-/** One row of {@code request_history} as clients read it; JSON columns pass through untouched. */
+/** One row of {@code request_history} as clients read it, in snake_case like the rest of the OpenAI-style API. */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public record HistoryRecord(
         UUID id,
         String userId,

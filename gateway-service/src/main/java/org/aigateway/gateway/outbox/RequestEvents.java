@@ -3,8 +3,10 @@ package org.aigateway.gateway.outbox;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import org.aigateway.contracts.Topology;
 import org.aigateway.contracts.UsageEvent;
+import org.aigateway.gateway.history.JsonbSafeWriter;
 import org.aigateway.gateway.history.RequestHistoryDao.Outcome;
 import org.aigateway.gateway.history.RequestHistoryDao.Pending;
 
@@ -22,10 +24,10 @@ public class RequestEvents {
     /** The user id of events about requests whose caller is unknown. */
     public static final String ANONYMOUS_USER = "anonymous";
 
-    private final ObjectMapper mapper;
+    private final ObjectWriter json;
 
     public RequestEvents(ObjectMapper mapper) {
-        this.mapper = mapper;
+        this.json = JsonbSafeWriter.of(mapper);
     }
 
     /**
@@ -85,7 +87,7 @@ public class RequestEvents {
 
     private OutboxMessage message(String queue, UsageEvent event) {
         try {
-            return OutboxMessage.unsaved(event.eventId(), Topology.routingKey(queue), mapper.writeValueAsString(event));
+            return OutboxMessage.unsaved(event.eventId(), Topology.routingKey(queue), json.writeValueAsString(event));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("usage events always serialize", e);
         }
