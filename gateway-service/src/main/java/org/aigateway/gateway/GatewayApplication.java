@@ -46,6 +46,8 @@ import java.util.Map;
 
 /** The gateway: OpenAI-compatible chat completions with durable request history. Wires parts; holds no logic. */
 public class GatewayApplication extends Application<GatewayConfiguration> {
+    /** Named per service so both changelogs can share a classpath (end-to-end tests run both services). */
+    public static final String CHANGELOG = "gateway-migrations.xml";
     private static final int AUTH_ALERTS_PER_SECOND = 10;
 
     public static void main(String[] args) throws Exception {
@@ -65,6 +67,11 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
             @Override
             public DataSourceFactory getDataSourceFactory(GatewayConfiguration configuration) {
                 return configuration.getDatabase();
+            }
+
+            @Override
+            public String getMigrationsFileName() {
+                return CHANGELOG;
             }
         });
         bootstrap.addCommand(new KeysCommand());

@@ -48,7 +48,7 @@ class ChatCompletionMockTest {
     // Installed before the application starts, so every log line of this class's gateway is seen.
     private static final StderrCapture STDERR = StderrCapture.install();
     // Both are dropped at JVM exit; an @AfterAll would run before the extension stops the app that uses them.
-    private static final TestDatabase DB = TestDatabase.migrated("gateway", "migrations.xml");
+    private static final TestDatabase DB = TestDatabase.migrated("gateway", GatewayApplication.CHANGELOG);
     private static final TestVhost VHOST = TestVhost.create("gateway");
     private static final Jdbi JDBI = Jdbi.create(DB::connect)
             .installPlugin(new SqlObjectPlugin())

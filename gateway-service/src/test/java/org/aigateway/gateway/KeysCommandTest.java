@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 @ExtendWith(DropwizardExtensionsSupport.class)
 class KeysCommandTest {
     // Both are dropped at JVM exit; an @AfterAll would run before the extension stops the app that uses them.
-    private static final TestDatabase DB = TestDatabase.migrated("gateway", "migrations.xml");
+    private static final TestDatabase DB = TestDatabase.migrated("gateway", GatewayApplication.CHANGELOG);
     private static final TestVhost VHOST = TestVhost.create("gateway");
     private static final Jdbi JDBI = Jdbi.create(DB::connect);
 

@@ -36,7 +36,7 @@ class OpenAiUpstreamTest {
     // Started before the application, so that its address can go into the configuration.
     private static final FakeOpenAiUpstream UPSTREAM = FakeOpenAiUpstream.start();
     // Both are dropped at JVM exit; an @AfterAll would run before the extension stops the app that uses them.
-    private static final TestDatabase DB = TestDatabase.migrated("gateway", "migrations.xml");
+    private static final TestDatabase DB = TestDatabase.migrated("gateway", GatewayApplication.CHANGELOG);
     private static final TestVhost VHOST = TestVhost.create("gateway");
     private static final Jdbi JDBI = Jdbi.create(DB::connect)
             .installPlugin(new SqlObjectPlugin())

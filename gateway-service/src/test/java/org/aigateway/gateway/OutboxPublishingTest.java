@@ -44,7 +44,7 @@ import static org.awaitility.Awaitility.await;
 /** Events reach the broker exactly as history recorded them, confirmed, and survive a broker outage. */
 @ExtendWith(DropwizardExtensionsSupport.class)
 class OutboxPublishingTest {
-    private static final TestDatabase DB = TestDatabase.migrated("gateway_outbox", "migrations.xml");
+    private static final TestDatabase DB = TestDatabase.migrated("gateway_outbox", GatewayApplication.CHANGELOG);
     private static final TestVhost VHOST = TestVhost.create("gateway_outbox");
     private static final TcpProxy BROKER = startProxy();
     private static final ObjectMapper MAPPER = EventJson.newMapper();
