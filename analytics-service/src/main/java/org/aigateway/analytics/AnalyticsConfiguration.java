@@ -6,6 +6,7 @@ import io.dropwizard.db.DataSourceFactory;
 import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
+import org.aigateway.analytics.consumer.ConsumerFactory;
 import org.aigateway.support.broker.RabbitMqFactory;
 
 /** The analytics service's settings, read from YAML with environment-variable substitution. */
@@ -17,6 +18,10 @@ public class AnalyticsConfiguration extends Configuration {
     @Valid
     @NotNull
     private RabbitMqFactory rabbitmq = new RabbitMqFactory();
+
+    @Valid
+    @NotNull
+    private ConsumerFactory consumer = new ConsumerFactory();
 
     @NotEmpty
     private String apiToken;
@@ -39,6 +44,16 @@ public class AnalyticsConfiguration extends Configuration {
     @JsonProperty
     public void setRabbitmq(RabbitMqFactory rabbitmq) {
         this.rabbitmq = rabbitmq;
+    }
+
+    @JsonProperty
+    public ConsumerFactory getConsumer() {
+        return consumer;
+    }
+
+    @JsonProperty
+    public void setConsumer(ConsumerFactory consumer) {
+        this.consumer = consumer;
     }
 
     @JsonProperty

@@ -34,7 +34,7 @@ import static org.awaitility.Awaitility.await;
 @ExtendWith(DropwizardExtensionsSupport.class)
 class AnalyticsApplicationTest {
     // Both are dropped at JVM exit; an @AfterAll would run before the extension stops the app that uses them.
-    private static final TestDatabase DB = TestDatabase.migrated("analytics", "migrations.xml");
+    private static final TestDatabase DB = TestDatabase.migrated("analytics", AnalyticsApplication.CHANGELOG);
     private static final TestVhost VHOST = TestVhost.create("analytics");
 
     private static final DropwizardAppExtension<AnalyticsConfiguration> APP = new DropwizardAppExtension<>(
@@ -46,7 +46,7 @@ class AnalyticsApplicationTest {
                 @Override
                 public void onRun(AnalyticsConfiguration configuration, Environment environment,
                                   DropwizardAppExtension<AnalyticsConfiguration> app) {
-                    // The service has no authenticated resource yet; this one stands in to exercise the wiring.
+                    // Echoes the principal, which no real endpoint returns, to show who the token authenticates as.
                     environment.jersey().register(new CallerResource());
                 }
             });
@@ -68,6 +68,10 @@ class AnalyticsApplicationTest {
         JsonNode checks = json(admin("/healthcheck").get());
         assertThat(checks.path("postgresql").path("healthy").asBoolean()).isTrue();
         assertThat(checks.path("rabbitmq").path("healthy").asBoolean()).isTrue();
+        for (String queue : Topology.WORK_QUEUES) {
+            assertThat(checks.path("consumer:" + queue).path("healthy").asBoolean()).as(queue).isTrue();
+        }
+        assertThat(checks.path("dead-letter-queues").path("healthy").asBoolean()).isTrue();
     }
 
     @Test
@@ -90,6 +94,10 @@ class AnalyticsApplicationTest {
             for (String queue : Topology.WORK_QUEUES) {
                 channel.queueDeclarePassive(queue);
                 channel.queueDeclarePassive(Topology.deadLetterQueue(queue));
+                for (Duration delay : APP.getConfiguration().getConsumer().retryDelayDurations()) {
+                    channel.queueDeclarePassive(Topology.retryQueue(queue, delay));
+                }
+                assertThat(channel.consumerCount(queue)).as(queue).isEqualTo(1);
             }
         }
     }

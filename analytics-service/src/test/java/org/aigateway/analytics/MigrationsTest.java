@@ -55,13 +55,13 @@ class MigrationsTest {
     }
 
     @Test
-    void migrateCreatesTheThreeTables() {
+    void migrateCreatesTheTables() {
         List<String> tables = JDBI.withHandle(handle -> handle.createQuery(
                         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
                 .mapTo(String.class)
                 .list());
 
-        assertThat(tables).contains("analytics_events", "user_analytics", "user_usage_history");
+        assertThat(tables).contains("analytics_events", "user_analytics", "user_usage_history", "performance_metrics");
     }
 
     @Test
@@ -85,7 +85,13 @@ class MigrationsTest {
                 "CREATE INDEX analytics_events_type_id_idx ON public.analytics_events USING btree (event_type, id)",
                 "CREATE INDEX analytics_events_occurred_idx ON public.analytics_events USING btree (occurred_at)",
                 "CREATE INDEX user_usage_history_usage_date_idx ON public.user_usage_history"
-                        + " USING btree (usage_date)");
+                        + " USING btree (usage_date)",
+                "CREATE INDEX analytics_events_user_id_idx ON public.analytics_events USING btree (user_id, id)",
+                "CREATE INDEX performance_metrics_occurred_idx ON public.performance_metrics"
+                        + " USING btree (occurred_at)");
+        assertThat(indexes).containsEntry("performance_metrics_event_id_key",
+                "CREATE UNIQUE INDEX performance_metrics_event_id_key ON public.performance_metrics"
+                        + " USING btree (event_id)");
     }
 
     @Test
@@ -94,7 +100,7 @@ class MigrationsTest {
 
         runCli("db", "migrate", config.toString());
 
-        assertThat(appliedChangeSets()).isEqualTo(before).hasSize(3);
+        assertThat(appliedChangeSets()).isEqualTo(before).hasSize(6);
     }
 
     @Test
@@ -152,6 +158,20 @@ class MigrationsTest {
                 .containsEntry("total_cost", "0.000000000000")
                 .containsEntry("models", "{}")
                 .containsEntry("providers", "{}");
+    }
+
+    @Test
+    void breakdownsMergeKeyByKeyWithExactCosts() {
+        String merged = JDBI.withHandle(handle -> handle.createQuery("""
+                        SELECT merge_usage_breakdown(
+                            '{"m1":{"requests":1,"tokens":10,"cost":"0.1"}}',
+                            '{"m1":{"requests":2,"tokens":5,"cost":"0.000000000001"},"m2":{"requests":1,"tokens":1,"cost":"0"}}'
+                        )::text""")
+                .mapTo(String.class)
+                .one());
+
+        assertThat(merged).isEqualTo("{\"m1\": {\"cost\": \"0.100000000001\", \"tokens\": 15, \"requests\": 3}, "
+                + "\"m2\": {\"cost\": \"0\", \"tokens\": 1, \"requests\": 1}}");
     }
 
     private static String sqlStateOf(ThrowingCallable statement) {

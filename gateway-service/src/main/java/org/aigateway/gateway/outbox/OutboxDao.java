@@ -17,9 +17,16 @@ public interface OutboxDao {
     @SqlBatch("INSERT INTO outbox (event_id, routing_key, payload) VALUES (:eventId, :routingKey, :payload)")
     void insert(@BindMethods Collection<OutboxMessage> messages);
 
-    @SqlQuery("SELECT id, event_id, routing_key, payload FROM outbox WHERE sent_at IS NULL AND id > :after "
-            + "ORDER BY id LIMIT :limit")
-    List<OutboxMessage> unsentAfter(@Bind("after") long afterId, @Bind("limit") int limit);
+    /**
+     * Unsent rows after a position, in (txid, id) order, only from transactions older than every transaction still
+     * running: no row can later appear before the last one returned, so a reader that moves its position forward
+     * never skips one.
+     */
+    @SqlQuery("SELECT txid::text::bigint AS txid, id, event_id, routing_key, payload FROM outbox "
+            + "WHERE sent_at IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot()) "
+            + "AND (txid, id) > (CAST(CAST(:afterTxid AS text) AS xid8), :afterId) ORDER BY txid, id LIMIT :limit")
+    List<OutboxMessage> unsentAfter(@Bind("afterTxid") long afterTxid, @Bind("afterId") long afterId,
+                                    @Bind("limit") int limit);
 
     @SqlUpdate("UPDATE outbox SET sent_at = now() WHERE id = ANY(:ids) AND sent_at IS NULL")
     int markSent(@Bind("ids") long[] ids);

@@ -66,7 +66,8 @@ public class OutboxRelay implements Managed {
     private volatile boolean channelBroken;
     private Thread thread;
     private Channel channel;
-    private long cursor;
+    private long cursorTxid;
+    private long cursorId;
     private Instant nextCleanup = Instant.now();
 
     public OutboxRelay(OutboxDao outbox, BrokerConnection broker, OutboxRelayFactory settings, MetricRegistry metrics) {
@@ -148,15 +149,17 @@ public class OutboxRelay implements Managed {
         expireUnconfirmed();
         if (rescan) {
             rescan = false;
-            cursor = 0;
+            cursorTxid = 0;
+            cursorId = 0;
         }
         int room = window - inFlightIds.size();
         if (room <= 0) {
             return worked;
         }
-        List<OutboxMessage> rows = outbox.unsentAfter(cursor, Math.min(batchSize, room));
+        List<OutboxMessage> rows = outbox.unsentAfter(cursorTxid, cursorId, Math.min(batchSize, room));
         for (OutboxMessage row : rows) {
-            cursor = row.id();
+            cursorTxid = row.txid();
+            cursorId = row.id();
             if (!inFlightIds.contains(row.id())) {
                 publish(row);
             }

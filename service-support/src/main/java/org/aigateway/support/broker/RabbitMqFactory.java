@@ -76,7 +76,8 @@ public class RabbitMqFactory {
         factory.setConnectionTimeout((int) connectTimeout.toMilliseconds());
         factory.setRequestedHeartbeat((int) heartbeat.toSeconds());
         factory.setAutomaticRecoveryEnabled(true);
-        factory.setTopologyRecoveryEnabled(true);
+        // Each service redeclares its topology and consumers itself on every (re)connect (BrokerConnection.onConnected).
+        factory.setTopologyRecoveryEnabled(false);
         factory.setNetworkRecoveryInterval(reconnectInterval.toMilliseconds());
         factory.setMetricsCollector(new StandardMetricsCollector(environment.metrics(), "rabbitmq." + connectionName));
         return new BrokerConnection(factory, connectionName, reconnectInterval.toJavaDuration());

@@ -1,0 +1,71 @@
+package org.aigateway.analytics.consumer;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import io.dropwizard.lifecycle.Managed;
+import org.aigateway.analytics.events.IngestDao;
+import org.aigateway.contracts.Topology;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Consumes the analytics work queues, one {@link QueueWorker} each, re-subscribing on every broker (re)connect. */
+public class EventConsumer implements Managed {
+    private static final long STOP_TIMEOUT_MS = 30_000;
+
+    private final ConsumerFactory config;
+    private final List<QueueWorker> workers;
+    private Channel topologyChannel;
+
+    public EventConsumer(ConsumerFactory config, EventParser parser, IngestDao ingest, DatabaseGuard database,
+                         ConsumerMetrics metrics) {
+        this.config = config;
+        this.workers = Topology.WORK_QUEUES.stream()
+                .map(queue -> new QueueWorker(queue, config, parser, ingest, database, metrics))
+                .toList();
+    }
+
+    /** Register with the broker connection: declares the topology and retry queues, then subscribes every worker. */
+    public synchronized void onConnected(Connection connection) throws IOException {
+        // The client's own topology recovery redeclares on the channel that first declared; one kept open gives it
+        // a live channel, where a closed one would make it log a failure for every queue on each recovery.
+        if (topologyChannel == null || !topologyChannel.isOpen() || topologyChannel.getConnection() != connection) {
+            topologyChannel = connection.createChannel();
+        }
+        Topology.declare(topologyChannel);
+        Topology.declareRetryQueues(topologyChannel, config.retryDelayDurations());
+        for (QueueWorker worker : workers) {
+            worker.subscribeOn(connection);
+        }
+    }
+
+    @Override
+    public void start() {
+        workers.forEach(QueueWorker::start);
+    }
+
+    @Override
+    public void stop() throws InterruptedException {
+        for (QueueWorker worker : workers) {
+            worker.stop(STOP_TIMEOUT_MS);
+        }
+        synchronized (this) {
+            if (topologyChannel != null && topologyChannel.isOpen()) {
+                try {
+                    topologyChannel.abort();
+                } catch (IOException e) {
+                    // The connection is closing anyway.
+                }
+            }
+        }
+    }
+
+    /** Each work queue's worker state, by queue name. */
+    public Map<String, QueueWorker.Status> status() {
+        Map<String, QueueWorker.Status> status = new LinkedHashMap<>();
+        workers.forEach(worker -> status.put(worker.queue(), worker.status()));
+        return status;
+    }
+}

@@ -1,0 +1,110 @@
+package org.aigateway.analytics.consumer;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import org.aigateway.analytics.events.IncomingEvent;
+import org.aigateway.contracts.UsageEvent;
+
+import java.io.IOException;
+import java.math.BigDecimal;
+
+/** Turns a message body into an event fit to store, or rejects it with a dead-letter reason. */
+// Everything that would fail the batch transaction because of this one message is checked here, so that a poison
+// message never fails a batch.
+public class EventParser {
+    /** The cost columns are numeric(24,12). */
+    private static final int COST_SCALE = 12;
+    private static final int COST_INTEGER_DIGITS = 12;
+
+    private final ObjectMapper mapper;
+
+    public EventParser(ObjectMapper mapper) {
+        this.mapper = mapper;
+    }
+
+    public IncomingEvent parse(byte[] body) throws InvalidEventException {
+        JsonNode tree;
+        try {
+            tree = mapper.readTree(body);
+        } catch (IOException e) {
+            throw new InvalidEventException("body is not JSON: " + originalMessage(e));
+        }
+        if (tree == null || !tree.isObject()) {
+            throw new InvalidEventException("body is not a JSON object");
+        }
+        UsageEvent event;
+        try {
+            event = mapper.treeToValue(tree, UsageEvent.class);
+        } catch (JsonProcessingException e) {
+            throw new InvalidEventException("body is not a usage event: " + originalMessage(e));
+        }
+        if (!tree.hasNonNull("schemaVersion")) {
+            throw new InvalidEventException("schemaVersion is missing");
+        }
+        validate(event);
+        // PostgreSQL text and jsonb cannot hold NUL; the insert would fail on every attempt.
+        require(!new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("\\u0000"),
+                "body contains \\u0000, which PostgreSQL cannot store");
+        return new IncomingEvent(event, objectOrEmpty(tree.get("properties"), "properties"),
+                objectOrEmpty(tree.get("metadata"), "metadata"));
+    }
+
+    private static void validate(UsageEvent event) throws InvalidEventException {
+        if (event.schemaVersion() < 1 || event.schemaVersion() > UsageEvent.SCHEMA_VERSION) {
+            throw new InvalidEventException("unsupported schemaVersion " + event.schemaVersion()
+                    + " (this consumer reads up to " + UsageEvent.SCHEMA_VERSION + ")");
+        }
+        require(event.eventId() != null, "eventId is missing");
+        require(event.userId() != null && !event.userId().isBlank(), "userId is missing");
+        require(event.eventType() != null && !event.eventType().isBlank(), "eventType is missing");
+        require(event.timestamp() != null, "timestamp is missing");
+        UsageEvent.Properties p = event.properties();
+        if (p == null) {
+            return;
+        }
+        notNegative(p.promptTokens(), "promptTokens");
+        notNegative(p.completionTokens(), "completionTokens");
+        notNegative(p.cachedTokens(), "cachedTokens");
+        notNegative(p.tokensUsed(), "tokensUsed");
+        notNegative(p.responseTime(), "responseTime");
+        notNegative(p.upstreamTime(), "upstreamTime");
+        notNegative(p.gatewayOverhead(), "gatewayOverhead");
+        notNegative(p.timeToFirstToken(), "timeToFirstToken");
+        if (p.promptTokens() != null && p.completionTokens() != null
+                && p.promptTokens() > Long.MAX_VALUE - p.completionTokens()) {
+            throw new InvalidEventException("properties.promptTokens + completionTokens overflow");
+        }
+        BigDecimal cost = p.cost();
+        if (cost != null) {
+            require(cost.signum() >= 0, "properties.cost is negative");
+            BigDecimal exact = cost.stripTrailingZeros();
+            require(exact.scale() <= COST_SCALE, "properties.cost has more than " + COST_SCALE + " decimals");
+            require(exact.precision() - exact.scale() <= COST_INTEGER_DIGITS, "properties.cost is too large");
+        }
+    }
+
+    private static void notNegative(Long value, String field) throws InvalidEventException {
+        require(value == null || value >= 0, "properties." + field + " is negative");
+    }
+
+    private static void require(boolean condition, String reason) throws InvalidEventException {
+        if (!condition) {
+            throw new InvalidEventException(reason);
+        }
+    }
+
+    private static JsonNode objectOrEmpty(JsonNode node, String field) throws InvalidEventException {
+        if (node == null || node.isNull()) {
+            return JsonNodeFactory.instance.objectNode();
+        }
+        require(node.isObject(), field + " is not a JSON object");
+        return node;
+    }
+
+    private static String originalMessage(Exception e) {
+        String message = e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
+        return message == null ? e.getClass().getSimpleName() : message.lines().findFirst().orElse(message);
+    }
+}

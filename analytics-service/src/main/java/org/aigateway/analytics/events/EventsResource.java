@@ -1,0 +1,59 @@
+package org.aigateway.analytics.events;
+
+import io.dropwizard.auth.Auth;
+import io.dropwizard.auth.PrincipalImpl;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.core.MediaType;
+import org.aigateway.support.errors.ApiException;
+
+import java.util.List;
+
+/** The stored events, newest first, paged by an opaque cursor (keyset on the row id, so pages never shift). */
+@Path("/v1/analytics/events")
+@Produces(MediaType.APPLICATION_JSON)
+public class EventsResource {
+    static final int DEFAULT_LIMIT = 50;
+    static final int MAX_LIMIT = 500;
+
+    private final EventDao events;
+
+    public EventsResource(EventDao events) {
+        this.events = events;
+    }
+
+    @GET
+    public EventPage list(@Auth PrincipalImpl caller, @QueryParam("userId") String userId,
+                          @QueryParam("eventType") String eventType, @QueryParam("limit") String limit,
+                          @QueryParam("cursor") String cursor) {
+        int pageSize = limit(limit);
+        Long beforeId = EventCursor.parse(cursor);
+        List<StoredEvent> rows = events.page(blankToNull(userId), blankToNull(eventType), beforeId, pageSize + 1);
+        boolean hasMore = rows.size() > pageSize;
+        List<StoredEvent> page = hasMore ? rows.subList(0, pageSize) : rows;
+        String next = hasMore ? EventCursor.of(page.get(page.size() - 1).id()) : null;
+        return new EventPage(page, hasMore, next);
+    }
+
+    private static int limit(String value) {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_LIMIT;
+        }
+        try {
+            int limit = Integer.parseInt(value.strip());
+            if (limit >= 1 && limit <= MAX_LIMIT) {
+                return limit;
+            }
+        } catch (NumberFormatException e) {
+            // Same answer as an out-of-range number.
+        }
+        throw ApiException.invalidRequest("Invalid 'limit': use a whole number from 1 to " + MAX_LIMIT + ".",
+                "limit");
+    }
+
+    private static String blankToNull(String value) {
+        return value == null || value.isBlank() ? null : value.strip();
+    }
+}

@@ -1,0 +1,7 @@
+package org.aigateway.analytics.usage;
+
+import java.math.BigDecimal;
+
+/** Usage of one model or one provider within a day. */
+public record Breakdown(long requests, long tokens, BigDecimal cost) {
+}
