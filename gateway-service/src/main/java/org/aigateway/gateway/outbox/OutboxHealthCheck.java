@@ -19,7 +19,7 @@ public class OutboxHealthCheck extends HealthCheck {
     protected Result check() {
         Instant oldest = outbox.oldestUnsentOrNull();
         if (oldest == null) {
-            return Result.healthy("outbox empty");
+            return Result.healthy("no unsent events");
         }
         Duration age = Duration.between(oldest, Instant.now());
         long backlog = outbox.countUnsent();
