@@ -98,18 +98,8 @@ class MigrationsTest {
 
     @Test
     void moneyIsExactAndNoColumnIsFloatingPoint() {
-        List<String> money = JDBI.withHandle(handle -> handle.createQuery("""
-                        SELECT table_name || '.' || column_name || ' ' || data_type
-                               || '(' || numeric_precision || ',' || numeric_scale || ')'
-                        FROM information_schema.columns
-                        WHERE table_schema = 'public' AND column_name IN ('cost', 'total_cost')""")
-                .mapTo(String.class)
-                .list());
-        List<String> floating = JDBI.withHandle(handle -> handle.createQuery("""
-                        SELECT table_name || '.' || column_name FROM information_schema.columns
-                        WHERE table_schema = 'public' AND data_type IN ('real', 'double precision')""")
-                .mapTo(String.class)
-                .list());
+        List<String> money = DB.moneyColumns();
+        List<String> floating = DB.floatingPointColumns();
 
         assertThat(money).containsExactlyInAnyOrder(
                 "request_history.cost numeric(24,12)",

@@ -6,8 +6,11 @@ import liquibase.resource.ClassLoaderResourceAccessor;
 
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -67,6 +70,32 @@ public final class TestDatabase implements AutoCloseable {
 
     public Connection connect() throws SQLException {
         return DriverManager.getConnection(url(), USER, PASSWORD);
+    }
+
+    /** Every money column as {@code table.column numeric(p,s)}. */
+    public List<String> moneyColumns() {
+        return strings("SELECT table_name || '.' || column_name || ' ' || data_type || '(' || numeric_precision || ','"
+                + " || numeric_scale || ')' FROM information_schema.columns"
+                + " WHERE table_schema = 'public' AND column_name IN ('cost', 'total_cost')");
+    }
+
+    /** Every column of a floating-point type, as {@code table.column}; money must never be one. */
+    public List<String> floatingPointColumns() {
+        return strings("SELECT table_name || '.' || column_name FROM information_schema.columns"
+                + " WHERE table_schema = 'public' AND data_type IN ('real', 'double precision')");
+    }
+
+    private List<String> strings(String sql) {
+        try (Connection connection = connect(); Statement statement = connection.createStatement();
+             ResultSet rows = statement.executeQuery(sql)) {
+            List<String> values = new ArrayList<>();
+            while (rows.next()) {
+                values.add(rows.getString(1));
+            }
+            return values;
+        } catch (SQLException e) {
+            throw new IllegalStateException(sql, e);
+        }
     }
 
     @Override
