@@ -22,7 +22,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -48,7 +47,7 @@ class UsageReachesAnalyticsTest {
     private static final TestDatabase GATEWAY_DB = TestDatabase.migrated("e2e_gateway", GatewayApplication.CHANGELOG);
     private static final TestDatabase ANALYTICS_DB = TestDatabase.migrated("e2e_analytics", AnalyticsApplication.CHANGELOG);
     private static final TestVhost VHOST = TestVhost.create("e2e");
-    private static final TcpProxy GATEWAY_BROKER_LINK = proxyToBroker();
+    private static final TcpProxy GATEWAY_BROKER_LINK = TcpProxy.toBroker();
 
     private static final DropwizardAppExtension<GatewayConfiguration> GATEWAY = new DropwizardAppExtension<>(
             GatewayApplication.class, ResourceHelpers.resourceFilePath("e2e-gateway.yml"), "gateway",
@@ -73,13 +72,6 @@ class UsageReachesAnalyticsTest {
     private static Jdbi analyticsDb;
     private static final Map<String, String> KEYS = new TreeMap<>();
 
-    private static TcpProxy proxyToBroker() {
-        try {
-            return new TcpProxy(TestVhost.brokerHost(), TestVhost.brokerPort());
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @BeforeAll
     static void setUp() throws Exception {

@@ -26,7 +26,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -46,7 +45,7 @@ import static org.awaitility.Awaitility.await;
 class OutboxPublishingTest {
     private static final TestDatabase DB = TestDatabase.migrated("gateway_outbox", GatewayApplication.CHANGELOG);
     private static final TestVhost VHOST = TestVhost.create("gateway_outbox");
-    private static final TcpProxy BROKER = startProxy();
+    private static final TcpProxy BROKER = TcpProxy.toBroker();
     private static final ObjectMapper MAPPER = EventJson.newMapper();
 
     private static final DropwizardAppExtension<GatewayConfiguration> APP = new DropwizardAppExtension<>(
@@ -60,13 +59,6 @@ class OutboxPublishingTest {
     private static GatewayClient client;
     private static Connection observer;
 
-    private static TcpProxy startProxy() {
-        try {
-            return new TcpProxy(TestVhost.brokerHost(), TestVhost.brokerPort());
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     @BeforeAll
     static void setUp() throws Exception {

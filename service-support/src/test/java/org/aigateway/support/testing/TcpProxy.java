@@ -30,6 +30,15 @@ public final class TcpProxy implements AutoCloseable {
         acceptor.start();
     }
 
+    /** A proxy in front of the test broker ({@link TestVhost#brokerHost()}:{@link TestVhost#brokerPort()}). */
+    public static TcpProxy toBroker() {
+        try {
+            return new TcpProxy(TestVhost.brokerHost(), TestVhost.brokerPort());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot open a local proxy port", e);
+        }
+    }
+
     public int port() {
         return server.getLocalPort();
     }
