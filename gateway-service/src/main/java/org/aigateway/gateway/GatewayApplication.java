@@ -29,6 +29,7 @@ import org.aigateway.gateway.chat.RequestSizeLimitFilter;
 import org.aigateway.gateway.history.HistoryResource;
 import org.aigateway.gateway.history.RequestHistoryDao;
 import org.aigateway.gateway.model.ModelCatalog;
+import org.aigateway.gateway.model.ModelsResource;
 import org.aigateway.gateway.outbox.OutboxDao;
 import org.aigateway.gateway.outbox.OutboxHealthCheck;
 import org.aigateway.gateway.outbox.OutboxRelay;
@@ -41,6 +42,7 @@ import org.glassfish.jersey.server.filter.RolesAllowedDynamicFeature;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.postgres.PostgresPlugin;
 
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -122,5 +124,6 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
                         events, relay::wakeUp, environment.getObjectMapper()),
                 environment.getObjectMapper(), maxBodyBytes));
         environment.jersey().register(new HistoryResource(history));
+        environment.jersey().register(new ModelsResource(catalog, Instant.now()));
     }
 }

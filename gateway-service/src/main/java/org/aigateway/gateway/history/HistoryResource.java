@@ -5,13 +5,18 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import org.aigateway.gateway.auth.Caller;
 import org.aigateway.support.errors.ApiException;
 
+import java.util.List;
 import java.util.UUID;
 
-/** Read access to request history: owners see their own records, admins see all, everyone else gets 404. */
+/**
+ * Read access to request history: owners see their own records, admins see all; a single record of someone else
+ * answers 404, listing someone else's records 403.
+ */
 @Path("/v1/history")
 @Produces(MediaType.APPLICATION_JSON)
 public class HistoryResource {
@@ -19,6 +24,23 @@ public class HistoryResource {
 
     public HistoryResource(RequestHistoryDao history) {
         this.history = history;
+    }
+
+    /** The caller's records (an admin's: one user's or everyone's), newest first, a page at a time. */
+    @GET
+    public HistoryPage list(@Auth Caller caller, @QueryParam("userId") String userId,
+                            @QueryParam("sessionId") String sessionId, @QueryParam("model") String model,
+                            @QueryParam("provider") String provider, @QueryParam("status") String status,
+                            @QueryParam("from") String from, @QueryParam("to") String to,
+                            @QueryParam("limit") String limit, @QueryParam("cursor") String cursor) {
+        HistoryQuery query = HistoryQuery.of(
+                new HistoryQuery.Params(userId, sessionId, model, provider, status, from, to, cursor, limit),
+                caller.userId(), caller.admin());
+        List<HistoryRecord> rows = history.list(query, query.limit() + 1);
+        boolean hasMore = rows.size() > query.limit();
+        List<HistoryRecord> page = hasMore ? rows.subList(0, query.limit()) : rows;
+        String next = hasMore ? HistoryCursor.after(page.get(page.size() - 1)).encode() : null;
+        return new HistoryPage(page, hasMore, next);
     }
 
     @GET

@@ -2,6 +2,8 @@ package org.aigateway.gateway.history;
 
 import org.aigateway.gateway.outbox.OutboxDao;
 import org.aigateway.gateway.outbox.OutboxMessage;
+import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
+import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.sqlobject.SqlObject;
 import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
@@ -12,7 +14,11 @@ import org.jdbi.v3.sqlobject.transaction.Transaction;
 
 import java.math.BigDecimal;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -56,9 +62,65 @@ public interface RequestHistoryDao extends SqlObject {
         return true;
     }
 
+    /** The columns of a {@link HistoryRecord}. */
+    String RECORD_COLUMNS = "id, user_id, session_id, provider, model, upstream_model, request_type, stream, status, "
+            + "request_data::text AS request, response_data::text AS response, error_message, upstream_status, "
+            + "http_status, prompt_tokens, completion_tokens, total_tokens, cached_tokens, cost, response_time_ms, "
+            + "created_at, completed_at";
+
     @SqlQuery("SELECT id, user_id, session_id, provider, model, upstream_model, request_type, stream, status, "
             + "request_data::text AS request, response_data::text AS response, error_message, upstream_status, "
             + "http_status, prompt_tokens, completion_tokens, total_tokens, cached_tokens, cost, response_time_ms, "
             + "created_at, completed_at FROM request_history WHERE id = :id")
     Optional<HistoryRecord> find(@Bind("id") UUID id);
+
+    /**
+     * Up to {@code rows} rows matching the query, newest first by (created_at DESC, id DESC), strictly after its
+     * cursor. Only fixed SQL fragments are appended; every value is a bound parameter. With a user the
+     * {@code request_history_user_created_idx} index serves the order, without one {@code request_history_created_idx}.
+     */
+    default List<HistoryRecord> list(HistoryQuery query, int rows) {
+        List<String> where = new ArrayList<>();
+        Map<String, Object> binds = new LinkedHashMap<>();
+        if (query.userId() != null) {
+            where.add("user_id = :userId");
+            binds.put("userId", query.userId());
+        }
+        if (query.sessionId() != null) {
+            where.add("session_id = :sessionId");
+            binds.put("sessionId", query.sessionId());
+        }
+        if (query.model() != null) {
+            where.add("model = :model");
+            binds.put("model", query.model());
+        }
+        if (query.provider() != null) {
+            where.add("provider = :provider");
+            binds.put("provider", query.provider());
+        }
+        if (query.status() != null) {
+            where.add("status = :status");
+            binds.put("status", query.status());
+        }
+        if (query.from() != null) {
+            where.add("created_at >= :from");
+            binds.put("from", query.from().atOffset(ZoneOffset.UTC));
+        }
+        if (query.toExclusive() != null) {
+            where.add("created_at < :to");
+            binds.put("to", query.toExclusive().atOffset(ZoneOffset.UTC));
+        }
+        if (query.after() != null) {
+            // A row comparison, so PostgreSQL walks the (created_at DESC, id DESC) index from the cursor on.
+            where.add("(created_at, id) < (:afterCreatedAt, :afterId)");
+            binds.put("afterCreatedAt", query.after().createdAt().atOffset(ZoneOffset.UTC));
+            binds.put("afterId", query.after().id());
+        }
+        String sql = "SELECT " + RECORD_COLUMNS + " FROM request_history"
+                + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
+                + " ORDER BY created_at DESC, id DESC LIMIT :rows";
+        Query statement = getHandle().createQuery(sql).bind("rows", rows);
+        binds.forEach(statement::bind);
+        return statement.map(ConstructorMapper.of(HistoryRecord.class)).list();
+    }
 }

@@ -1,0 +1,91 @@
+package org.aigateway.gateway.history;
+
+import org.aigateway.support.errors.ApiException;
+
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeParseException;
+import java.util.Set;
+
+/**
+ * Which history rows a list request asks for, validated. A null field means "no filter"; a null {@code userId}
+ * means every user and is only ever produced for admins.
+ */
+public record HistoryQuery(String userId, String sessionId, String model, String provider, String status,
+                           Instant from, Instant toExclusive, HistoryCursor after, int limit) {
+    public static final int DEFAULT_LIMIT = 20;
+    public static final int MAX_LIMIT = 100;
+    private static final Set<String> STATUSES = Set.of("pending", "success", "error");
+
+    /** The raw query parameters, as the client sent them. */
+    public record Params(String userId, String sessionId, String model, String provider, String status,
+                         String from, String to, String cursor, String limit) {
+    }
+
+    /** Validates the parameters and decides whose rows the caller may list. */
+    public static HistoryQuery of(Params params, String callerUserId, boolean callerIsAdmin) {
+        String requestedUser = blankToNull(params.userId());
+        if (!callerIsAdmin && requestedUser != null && !requestedUser.equals(callerUserId)) {
+            throw new ApiException(403, "Only admin keys may list another user's history.", "permission_error",
+                    "userId", null);
+        }
+        String owner = callerIsAdmin ? requestedUser : callerUserId;
+        String status = blankToNull(params.status());
+        if (status != null && !STATUSES.contains(status)) {
+            throw ApiException.invalidRequest("Invalid 'status': use pending, success or error.", "status");
+        }
+        Instant from = params.from() == null || params.from().isBlank() ? null : start(params.from().strip());
+        Instant to = params.to() == null || params.to().isBlank() ? null : endExclusive(params.to().strip());
+        if (from != null && to != null && !from.isBefore(to)) {
+            throw ApiException.invalidRequest("'from' must be before 'to'.", "from");
+        }
+        return new HistoryQuery(owner, blankToNull(params.sessionId()), blankToNull(params.model()),
+                blankToNull(params.provider()), status, from, to, HistoryCursor.parse(params.cursor()),
+                limit(params.limit()));
+    }
+
+    /** An instant as given, or a date's first instant (UTC). */
+    private static Instant start(String value) {
+        return instant(value, "from", false);
+    }
+
+    /** An instant as given (exclusive), or for a date the first instant after that day (UTC), so the day counts. */
+    private static Instant endExclusive(String value) {
+        return instant(value, "to", true);
+    }
+
+    private static Instant instant(String value, String param, boolean dateInclusiveEnd) {
+        try {
+            if (value.length() == "yyyy-mm-dd".length()) {
+                LocalDate day = LocalDate.parse(value);
+                return (dateInclusiveEnd ? day.plusDays(1) : day).atStartOfDay(ZoneOffset.UTC).toInstant();
+            }
+            return OffsetDateTime.parse(value).toInstant();
+        } catch (DateTimeParseException e) {
+            throw ApiException.invalidRequest("Invalid '" + param + "': expected an ISO-8601 instant such as "
+                    + "2025-01-31T12:00:00Z or a date such as 2025-01-31.", param, "invalid_date");
+        }
+    }
+
+    private static int limit(String value) {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_LIMIT;
+        }
+        try {
+            int limit = Integer.parseInt(value.strip());
+            if (limit >= 1 && limit <= MAX_LIMIT) {
+                return limit;
+            }
+        } catch (NumberFormatException e) {
+            // Same answer as an out-of-range number.
+        }
+        throw ApiException.invalidRequest("Invalid 'limit': use a whole number from 1 to " + MAX_LIMIT + ".",
+                "limit");
+    }
+
+    private static String blankToNull(String value) {
+        return value == null || value.isEmpty() ? null : value;
+    }
+}
