@@ -132,6 +132,9 @@ final class QueueWorker {
                 if (!running) {
                     break;
                 }
+                // A batch cut short here is unacknowledged; a fresh channel gets it redelivered instead of letting
+                // the next multiple-ack cover it.
+                startOver();
             } catch (ShutdownSignalException e) {
                 // The connection or channel went away mid-batch: the broker redelivers everything unacknowledged,
                 // and whatever this batch already committed comes back as duplicates that are skipped.

@@ -114,7 +114,7 @@ public interface UsageDao {
     record RebuildResult(int users, int days) {
     }
 
-    @SqlUpdate("LOCK TABLE analytics_events IN SHARE MODE")
+    @SqlUpdate("LOCK TABLE analytics_events IN SHARE ROW EXCLUSIVE MODE")
     void lockEventsAgainstWriters();
 
     @SqlUpdate("DELETE FROM user_analytics")

@@ -71,14 +71,9 @@ public class ChatCompletionService {
         ObjectNode upstreamRequest = request.body().deepCopy();
         upstreamRequest.put("model", model.upstreamModel());
         long upstreamStarted = System.nanoTime();
+        ProviderResponse response;
         try {
-            ProviderResponse response = model.provider().complete(upstreamRequest);
-            long upstreamMs = elapsedMs(upstreamStarted);
-            TokenUsage usage = response.usage();
-            close(pending, new Outcome(pending.id(), "success", json(response.body()), null, 200, 200,
-                    usage.promptTokens(), usage.completionTokens(), usage.totalTokens(), usage.cachedTokens(),
-                    model.pricing().cost(usage), elapsedMs(started)), upstreamMs, request.body());
-            return new ChatResult(pending.id(), 200, response.body());
+            response = model.provider().complete(upstreamRequest);
         } catch (UpstreamException e) {
             ApiException clientError = e.clientError();
             close(pending, errorOutcome(pending, clientError.getMessage(), e.upstreamStatus(), clientError.getStatus(),
@@ -89,6 +84,13 @@ public class ChatCompletionService {
                     elapsedMs(upstreamStarted), request.body());
             throw e;
         }
+        // The provider has answered and billed: a failure to record it must not be recorded as a failed request.
+        long upstreamMs = elapsedMs(upstreamStarted);
+        TokenUsage usage = response.usage();
+        close(pending, new Outcome(pending.id(), "success", json(response.body()), null, 200, 200,
+                usage.promptTokens(), usage.completionTokens(), usage.totalTokens(), usage.cachedTokens(),
+                model.pricing().cost(usage), elapsedMs(started)), upstreamMs, request.body());
+        return new ChatResult(pending.id(), 200, response.body());
     }
 
     private void close(Pending pending, Outcome outcome, long upstreamMs, JsonNode requestBody) {

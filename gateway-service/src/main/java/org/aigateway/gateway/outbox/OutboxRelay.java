@@ -145,8 +145,8 @@ public class OutboxRelay implements Managed {
         if (!broker.isOpen()) {
             return worked;
         }
-        ensureChannel();
         expireUnconfirmed();
+        ensureChannel();
         if (rescan) {
             rescan = false;
             cursorTxid = 0;
