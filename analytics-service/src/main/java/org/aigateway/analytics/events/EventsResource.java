@@ -1,5 +1,6 @@
 package org.aigateway.analytics.events;
 
+import org.aigateway.support.paging.PageLimit;
 import io.dropwizard.auth.Auth;
 import io.dropwizard.auth.PrincipalImpl;
 import jakarta.ws.rs.GET;
@@ -7,7 +8,6 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
-import org.aigateway.support.errors.ApiException;
 
 import java.util.List;
 
@@ -28,29 +28,13 @@ public class EventsResource {
     public EventPage list(@Auth PrincipalImpl caller, @QueryParam("userId") String userId,
                           @QueryParam("eventType") String eventType, @QueryParam("limit") String limit,
                           @QueryParam("cursor") String cursor) {
-        int pageSize = limit(limit);
+        int pageSize = PageLimit.parse(limit, DEFAULT_LIMIT, MAX_LIMIT);
         Long beforeId = EventCursor.parse(cursor);
         List<StoredEvent> rows = events.page(blankToNull(userId), blankToNull(eventType), beforeId, pageSize + 1);
         boolean hasMore = rows.size() > pageSize;
         List<StoredEvent> page = hasMore ? rows.subList(0, pageSize) : rows;
         String next = hasMore ? EventCursor.of(page.get(page.size() - 1).id()) : null;
         return new EventPage(page, hasMore, next);
-    }
-
-    private static int limit(String value) {
-        if (value == null || value.isBlank()) {
-            return DEFAULT_LIMIT;
-        }
-        try {
-            int limit = Integer.parseInt(value.strip());
-            if (limit >= 1 && limit <= MAX_LIMIT) {
-                return limit;
-            }
-        } catch (NumberFormatException e) {
-            // Same answer as an out-of-range number.
-        }
-        throw ApiException.invalidRequest("Invalid 'limit': use a whole number from 1 to " + MAX_LIMIT + ".",
-                "limit");
     }
 
     private static String blankToNull(String value) {

@@ -1,5 +1,6 @@
 package org.aigateway.gateway.history;
 
+import org.aigateway.support.paging.PageLimit;
 import org.aigateway.support.errors.ApiException;
 
 import java.time.Instant;
@@ -43,7 +44,7 @@ public record HistoryQuery(String userId, String sessionId, String model, String
         }
         return new HistoryQuery(owner, blankToNull(params.sessionId()), blankToNull(params.model()),
                 blankToNull(params.provider()), status, from, to, HistoryCursor.parse(params.cursor()),
-                limit(params.limit()));
+                PageLimit.parse(params.limit(), DEFAULT_LIMIT, MAX_LIMIT));
     }
 
     /** An instant as given, or a date's first instant (UTC). */
@@ -67,22 +68,6 @@ public record HistoryQuery(String userId, String sessionId, String model, String
             throw ApiException.invalidRequest("Invalid '" + param + "': expected an ISO-8601 instant such as "
                     + "2025-01-31T12:00:00Z or a date such as 2025-01-31.", param, "invalid_date");
         }
-    }
-
-    private static int limit(String value) {
-        if (value == null || value.isBlank()) {
-            return DEFAULT_LIMIT;
-        }
-        try {
-            int limit = Integer.parseInt(value.strip());
-            if (limit >= 1 && limit <= MAX_LIMIT) {
-                return limit;
-            }
-        } catch (NumberFormatException e) {
-            // Same answer as an out-of-range number.
-        }
-        throw ApiException.invalidRequest("Invalid 'limit': use a whole number from 1 to " + MAX_LIMIT + ".",
-                "limit");
     }
 
     private static String blankToNull(String value) {
