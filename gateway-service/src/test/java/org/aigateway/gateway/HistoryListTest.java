@@ -262,7 +262,7 @@ class HistoryListTest {
                 model, "chat.completion", false, "{\"model\":\"" + model + "\"}"));
         if (status != null) {
             rows.complete(new RequestHistoryDao.Outcome(id, status, "{}", status.equals("error") ? "boom" : null,
-                    null, status.equals("error") ? 500 : 200, 1, 2, 3, 0, BigDecimal.ZERO, 5));
+                    null, status.equals("error") ? 500 : 200, 1, 2, 3, 0, 0, BigDecimal.ZERO, 5, null));
         }
         return id.toString();
     }

@@ -89,7 +89,8 @@ public class ChatCompletionService {
         TokenUsage usage = response.usage();
         close(pending, new Outcome(pending.id(), "success", json(response.body()), null, 200, 200,
                 usage.promptTokens(), usage.completionTokens(), usage.totalTokens(), usage.cachedTokens(),
-                model.pricing().cost(usage), elapsedMs(started)), upstreamMs, request.body());
+                usage.cacheCreationTokens(), model.pricing().cost(usage), elapsedMs(started), null), upstreamMs,
+                request.body());
         return new ChatResult(pending.id(), 200, response.body());
     }
 
@@ -101,8 +102,8 @@ public class ChatCompletionService {
 
     private static Outcome errorOutcome(Pending pending, String message, Integer upstreamStatus, int httpStatus,
                                         long started) {
-        return new Outcome(pending.id(), "error", null, message, upstreamStatus, httpStatus, 0, 0, 0, 0,
-                BigDecimal.ZERO, elapsedMs(started));
+        return new Outcome(pending.id(), "error", null, message, upstreamStatus, httpStatus, 0, 0, 0, 0, 0,
+                BigDecimal.ZERO, elapsedMs(started), null);
     }
 
     private static long elapsedMs(long startedNanos) {

@@ -18,7 +18,7 @@ public record HistoryQuery(String userId, String sessionId, String model, String
                            Instant from, Instant toExclusive, HistoryCursor after, int limit) {
     public static final int DEFAULT_LIMIT = 20;
     public static final int MAX_LIMIT = 100;
-    private static final Set<String> STATUSES = Set.of("pending", "success", "error");
+    private static final Set<String> STATUSES = Set.of("pending", "success", "error", "cancelled", "aborted");
 
     /** The raw query parameters, as the client sent them. */
     public record Params(String userId, String sessionId, String model, String provider, String status,
@@ -35,7 +35,7 @@ public record HistoryQuery(String userId, String sessionId, String model, String
         String owner = callerIsAdmin ? requestedUser : callerUserId;
         String status = blankToNull(params.status());
         if (status != null && !STATUSES.contains(status)) {
-            throw ApiException.invalidRequest("Invalid 'status': use pending, success or error.", "status");
+            throw ApiException.invalidRequest("Invalid 'status': use pending, success, error, cancelled or aborted.", "status");
         }
         Instant from = params.from() == null || params.from().isBlank() ? null : start(params.from().strip());
         Instant to = params.to() == null || params.to().isBlank() ? null : endExclusive(params.to().strip());

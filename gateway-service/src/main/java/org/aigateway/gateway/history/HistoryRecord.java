@@ -29,8 +29,10 @@ public record HistoryRecord(
         Long completionTokens,
         Long totalTokens,
         Long cachedTokens,
+        Long cacheCreationTokens,
         BigDecimal cost,
         Long responseTimeMs,
+        Long timeToFirstTokenMs,
         Instant createdAt,
         Instant completedAt) {
 }

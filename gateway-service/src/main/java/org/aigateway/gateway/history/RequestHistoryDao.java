@@ -33,7 +33,7 @@ public interface RequestHistoryDao extends SqlObject {
     /** How a request ended. */
     record Outcome(UUID id, String status, String responseJson, String errorMessage, Integer upstreamStatus,
                    int httpStatus, long promptTokens, long completionTokens, long totalTokens, long cachedTokens,
-                   BigDecimal cost, long responseTimeMs) {
+                   long cacheCreationTokens, BigDecimal cost, long responseTimeMs, Long timeToFirstTokenMs) {
     }
 
     @SqlUpdate("INSERT INTO request_history (id, created_at, user_id, api_key_id, session_id, provider, model, "
@@ -45,7 +45,8 @@ public interface RequestHistoryDao extends SqlObject {
     @SqlUpdate("UPDATE request_history SET status = :status, response_data = CAST(:responseJson AS jsonb), "
             + "error_message = :errorMessage, upstream_status = :upstreamStatus, http_status = :httpStatus, "
             + "prompt_tokens = :promptTokens, completion_tokens = :completionTokens, total_tokens = :totalTokens, "
-            + "cached_tokens = :cachedTokens, cost = :cost, response_time_ms = :responseTimeMs, completed_at = now() "
+            + "cached_tokens = :cachedTokens, cache_creation_tokens = :cacheCreationTokens, cost = :cost, "
+            + "response_time_ms = :responseTimeMs, time_to_first_token_ms = :timeToFirstTokenMs, completed_at = now() "
             + "WHERE id = :id AND status = 'pending'")
     int complete(@BindMethods Outcome outcome);
 
@@ -65,13 +66,10 @@ public interface RequestHistoryDao extends SqlObject {
     /** The columns of a {@link HistoryRecord}. */
     String RECORD_COLUMNS = "id, user_id, session_id, provider, model, upstream_model, request_type, stream, status, "
             + "request_data::text AS request, response_data::text AS response, error_message, upstream_status, "
-            + "http_status, prompt_tokens, completion_tokens, total_tokens, cached_tokens, cost, response_time_ms, "
-            + "created_at, completed_at";
+            + "http_status, prompt_tokens, completion_tokens, total_tokens, cached_tokens, cache_creation_tokens, cost, "
+            + "response_time_ms, time_to_first_token_ms, created_at, completed_at";
 
-    @SqlQuery("SELECT id, user_id, session_id, provider, model, upstream_model, request_type, stream, status, "
-            + "request_data::text AS request, response_data::text AS response, error_message, upstream_status, "
-            + "http_status, prompt_tokens, completion_tokens, total_tokens, cached_tokens, cost, response_time_ms, "
-            + "created_at, completed_at FROM request_history WHERE id = :id")
+    @SqlQuery("SELECT " + RECORD_COLUMNS + " FROM request_history WHERE id = :id")
     Optional<HistoryRecord> find(@Bind("id") UUID id);
 
     /**

@@ -20,6 +20,9 @@ public class Pricing {
     @DecimalMin("0")
     private BigDecimal cachedInput;
 
+    @DecimalMin("0")
+    private BigDecimal cacheWriteInput;
+
     @NotNull
     @DecimalMin("0")
     private BigDecimal output = BigDecimal.ZERO;
@@ -54,6 +57,17 @@ public class Pricing {
         this.cachedInput = cachedInput;
     }
 
+    /** Prompt tokens written to the provider's cache cost this much; unset means the same as uncached input. */
+    @JsonProperty
+    public BigDecimal getCacheWriteInput() {
+        return cacheWriteInput == null ? input : cacheWriteInput;
+    }
+
+    @JsonProperty
+    public void setCacheWriteInput(BigDecimal cacheWriteInput) {
+        this.cacheWriteInput = cacheWriteInput;
+    }
+
     @JsonProperty
     public BigDecimal getOutput() {
         return output;
@@ -64,11 +78,16 @@ public class Pricing {
         this.output = output;
     }
 
-    /** (prompt − cached) × input + cached × cached input + completion × output, per million tokens, exactly. */
+    /**
+     * (prompt − cached − cache writes) × input + cached × cached input + cache writes × cache-write input
+     * + completion × output, per million tokens, exactly.
+     */
     public BigDecimal cost(TokenUsage usage) {
         long cached = Math.min(usage.cachedTokens(), usage.promptTokens());
-        BigDecimal perMillion = BigDecimal.valueOf(usage.promptTokens() - cached).multiply(input)
+        long cacheWrites = Math.min(usage.cacheCreationTokens(), usage.promptTokens() - cached);
+        BigDecimal perMillion = BigDecimal.valueOf(usage.promptTokens() - cached - cacheWrites).multiply(input)
                 .add(BigDecimal.valueOf(cached).multiply(getCachedInput()))
+                .add(BigDecimal.valueOf(cacheWrites).multiply(getCacheWriteInput()))
                 .add(BigDecimal.valueOf(usage.completionTokens()).multiply(output));
         return perMillion.movePointLeft(6).setScale(COST_SCALE, RoundingMode.HALF_EVEN);
     }

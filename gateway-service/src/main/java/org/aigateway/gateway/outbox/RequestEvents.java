@@ -81,7 +81,7 @@ public class RequestEvents {
     private static UsageEvent.Properties properties(Pending request, Outcome outcome, Long upstreamMs, Long overheadMs) {
         return new UsageEvent.Properties(request.provider(), request.model(), request.requestType(), outcome.status(),
                 outcome.promptTokens(), outcome.completionTokens(), outcome.cachedTokens(), outcome.totalTokens(),
-                outcome.cost(), outcome.responseTimeMs(), upstreamMs, overheadMs, null, outcome.httpStatus(),
+                outcome.cost(), outcome.responseTimeMs(), upstreamMs, overheadMs, outcome.timeToFirstTokenMs(), outcome.httpStatus(),
                 outcome.upstreamStatus(), outcome.errorMessage());
     }
 

@@ -106,4 +106,10 @@ public class MockProvider implements ChatProvider {
             throw UpstreamException.unreachable("mock", "interrupted");
         }
     }
+
+    @Override
+    public ChatStream stream(ObjectNode request, StreamListener listener) {
+        listener.onError(UpstreamException.badResponse("pending", 0, "streaming is being wired"));
+        return () -> { };
+    }
 }

@@ -98,4 +98,10 @@ public class OpenAiCompatibleProvider implements ChatProvider {
             return null;
         }
     }
+
+    @Override
+    public ChatStream stream(ObjectNode request, StreamListener listener) {
+        listener.onError(UpstreamException.badResponse("pending", 0, "streaming is being wired"));
+        return () -> { };
+    }
 }
