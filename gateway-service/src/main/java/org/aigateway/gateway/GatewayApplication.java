@@ -45,12 +45,15 @@ import org.jdbi.v3.postgres.PostgresPlugin;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
 
 /** The gateway: OpenAI-compatible chat completions with durable request history. Wires parts; holds no logic. */
 public class GatewayApplication extends Application<GatewayConfiguration> {
     /** Named per service so both changelogs can share a classpath (end-to-end tests run both services). */
     public static final String CHANGELOG = "gateway-migrations.xml";
     private static final int AUTH_ALERTS_PER_SECOND = 10;
+    /** Threads that write finished streams to history; each holds a database connection while it does. */
+    private static final int STREAM_HISTORY_WRITERS = 8;
 
     public static void main(String[] args) throws Exception {
         new GatewayApplication().run(args);
@@ -118,10 +121,12 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
 
         long maxBodyBytes = configuration.getMaxRequestBodySize().toBytes();
         RequestHistoryDao history = jdbi.onDemand(RequestHistoryDao.class);
+        ExecutorService streamEndings = environment.lifecycle().executorService("stream-history-%d")
+                .minThreads(STREAM_HISTORY_WRITERS).maxThreads(STREAM_HISTORY_WRITERS).build();
         environment.jersey().register(new RequestSizeLimitFilter(maxBodyBytes));
         environment.jersey().register(new ChatCompletionResource(
                 new ChatCompletionService(new ChatRequestValidator(catalog), history,
-                        events, relay::wakeUp, environment.getObjectMapper()),
+                        events, relay::wakeUp, environment.getObjectMapper(), streamEndings),
                 environment.getObjectMapper(), maxBodyBytes));
         environment.jersey().register(new HistoryResource(history));
         environment.jersey().register(new ModelsResource(catalog, Instant.now()));

@@ -68,6 +68,16 @@ final class GatewayClient {
         }
     }
 
+    /** Sends a request whose body is read line by line as it arrives, as a streaming client does. */
+    HttpResponse<java.util.stream.Stream<String>> sendForLines(HttpRequest.Builder request) {
+        return sendForLinesAsync(request).join();
+    }
+
+    java.util.concurrent.CompletableFuture<HttpResponse<java.util.stream.Stream<String>>> sendForLinesAsync(
+            HttpRequest.Builder request) {
+        return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofLines());
+    }
+
     JsonNode json(HttpResponse<String> response) {
         try {
             return mapper.readTree(response.body());

@@ -8,16 +8,19 @@ import jakarta.ws.rs.HeaderParam;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.container.AsyncResponse;
+import jakarta.ws.rs.container.Suspended;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 import org.aigateway.gateway.auth.Caller;
+import org.aigateway.gateway.chat.ChatCompletionService.ChatRequest;
 
-import java.io.IOException;
 import java.io.InputStream;
 
 /**
  * OpenAI's {@code POST /v1/chat/completions}, also under the bare {@code /chat/completions}. The body is read as
  * bytes and parsed here, so any Content-Type is accepted, as OpenAI does, and size limits hold for chunked bodies too.
+ * With {@code "stream": true} the answer is a server-sent event stream that holds no request thread while open.
  */
 @Path("/")
 @Produces(MediaType.APPLICATION_JSON)
@@ -38,20 +41,30 @@ public class ChatCompletionResource {
 
     @POST
     @Path("v1/chat/completions")
-    public Response create(@Auth Caller caller, @HeaderParam(SESSION_ID_HEADER) String sessionId, InputStream body)
-            throws IOException {
-        var result = chat.complete(caller, sessionId, json.readTree(RequestBodies.readAtMost(body, maxBodyBytes)));
-        return Response.status(result.status())
-                .type(MediaType.APPLICATION_JSON_TYPE)
-                .header(REQUEST_ID_HEADER, result.historyId())
-                .entity(result.body())
-                .build();
+    public void create(@Auth Caller caller, @HeaderParam(SESSION_ID_HEADER) String sessionId, InputStream body,
+                       @Suspended AsyncResponse response) {
+        try {
+            ChatRequest request = chat.prepare(sessionId, json.readTree(RequestBodies.readAtMost(body, maxBodyBytes)));
+            if (request.stream()) {
+                chat.stream(caller, request, new SseResponse(response));
+                return;
+            }
+            var result = chat.complete(caller, request);
+            response.resume(Response.status(result.status())
+                    .type(MediaType.APPLICATION_JSON_TYPE)
+                    .header(REQUEST_ID_HEADER, result.historyId())
+                    .entity(result.body())
+                    .build());
+        } catch (Exception e) {
+            // Mapped to an OpenAI-shaped error like any exception thrown by a synchronous resource.
+            response.resume(e);
+        }
     }
 
     @POST
     @Path("chat/completions")
-    public Response createUnversioned(@Auth Caller caller, @HeaderParam(SESSION_ID_HEADER) String sessionId,
-                                      InputStream body) throws IOException {
-        return create(caller, sessionId, body);
+    public void createUnversioned(@Auth Caller caller, @HeaderParam(SESSION_ID_HEADER) String sessionId,
+                                  InputStream body, @Suspended AsyncResponse response) {
+        create(caller, sessionId, body, response);
     }
 }

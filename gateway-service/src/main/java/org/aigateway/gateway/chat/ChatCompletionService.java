@@ -17,71 +17,81 @@ import org.aigateway.gateway.provider.ProviderResponse;
 import org.aigateway.gateway.provider.TokenUsage;
 import org.aigateway.gateway.provider.UpstreamException;
 import org.aigateway.support.errors.ApiException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.UUID;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Runs one chat completion: validates it, opens its history row as {@code pending}, calls the model's provider and
- * closes the row as {@code success} (tokens, cost, latency) or {@code error} (message, upstream status), together
- * with the request's events in the outbox.
+ * closes the row — {@code success} (tokens, cost, latency), {@code error}, or for streams also {@code cancelled} when
+ * the client left — together with the request's events in the outbox.
  */
 public class ChatCompletionService {
     static final String REQUEST_TYPE = "chat.completion";
+    private static final Logger LOG = LoggerFactory.getLogger(ChatCompletionService.class);
 
     /** What the client gets: the history id for {@code X-Request-Id}, an HTTP status and a JSON body. */
     public record ChatResult(UUID historyId, int status, Object body) {
+    }
+
+    /** A validated request and its session, ready to run. */
+    public record ChatRequest(String sessionId, ValidChatRequest request, long startedNanos) {
+        public boolean stream() {
+            return request.stream();
+        }
     }
 
     private final ChatRequestValidator validator;
     private final RequestHistoryDao history;
     private final RequestEvents events;
     private final Runnable eventsQueued;
+    private final ObjectMapper mapper;
     private final ObjectWriter historyJson;
+    private final Executor streamEndings;
 
     /**
-     * @param eventsQueued called after a request's events committed to the outbox, so the relay sends them at once
+     * @param eventsQueued  called after a request's events committed to the outbox, so the relay sends them at once
+     * @param streamEndings runs the history writes of finished streams, off the threads that deliver stream chunks
      */
     public ChatCompletionService(ChatRequestValidator validator, RequestHistoryDao history, RequestEvents events,
-                                 Runnable eventsQueued, ObjectMapper mapper) {
+                                 Runnable eventsQueued, ObjectMapper mapper, Executor streamEndings) {
         this.validator = validator;
         this.history = history;
         this.events = events;
         this.eventsQueued = eventsQueued;
+        this.mapper = mapper;
         this.historyJson = JsonbSafeWriter.of(mapper);
+        this.streamEndings = streamEndings;
     }
 
-    public ChatResult complete(Caller caller, String sessionHeader, JsonNode requestBody) {
+    public ChatRequest prepare(String sessionHeader, JsonNode requestBody) {
         long started = System.nanoTime();
         String sessionId = validator.validateSessionId(sessionHeader);
-        ValidChatRequest request = validator.validate(requestBody);
-        if (request.stream()) {
-            throw ApiException.invalidRequest("Streaming responses are not available on this gateway yet; send "
-                    + "'stream': false.", "stream", "unsupported_value");
-        }
-        ModelCatalog.Model model = request.model();
-        // Microseconds: the precision PostgreSQL keeps, so the event's timestamp equals the stored created_at.
-        Instant createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        Pending pending = new Pending(UUID.randomUUID(), createdAt, caller.userId(), caller.keyId(), sessionId,
-                model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, false, json(request.body()));
-        history.insertPending(pending);
+        return new ChatRequest(sessionId, validator.validate(requestBody), started);
+    }
 
-        ObjectNode upstreamRequest = request.body().deepCopy();
-        upstreamRequest.put("model", model.upstreamModel());
+    public ChatResult complete(Caller caller, ChatRequest chat) {
+        ValidChatRequest request = chat.request();
+        ModelCatalog.Model model = request.model();
+        Pending pending = open(caller, chat, false);
         long upstreamStarted = System.nanoTime();
         ProviderResponse response;
         try {
-            response = model.provider().complete(upstreamRequest);
+            response = model.provider().complete(upstreamRequest(request));
         } catch (UpstreamException e) {
             ApiException clientError = e.clientError();
             close(pending, errorOutcome(pending, clientError.getMessage(), e.upstreamStatus(), clientError.getStatus(),
-                    started), elapsedMs(upstreamStarted), request.body());
+                    chat.startedNanos()), elapsedMs(upstreamStarted), request.body());
             return new ChatResult(pending.id(), clientError.getStatus(), clientError.toBody());
         } catch (RuntimeException e) {
-            close(pending, errorOutcome(pending, "gateway error: " + e.getClass().getSimpleName(), null, 500, started),
-                    elapsedMs(upstreamStarted), request.body());
+            close(pending, errorOutcome(pending, "gateway error: " + e.getClass().getSimpleName(), null, 500,
+                    chat.startedNanos()), elapsedMs(upstreamStarted), request.body());
             throw e;
         }
         // The provider has answered and billed: a failure to record it must not be recorded as a failed request.
@@ -89,9 +99,74 @@ public class ChatCompletionService {
         TokenUsage usage = response.usage();
         close(pending, new Outcome(pending.id(), "success", json(response.body()), null, 200, 200,
                 usage.promptTokens(), usage.completionTokens(), usage.totalTokens(), usage.cachedTokens(),
-                usage.cacheCreationTokens(), model.pricing().cost(usage), elapsedMs(started), null), upstreamMs,
-                request.body());
+                usage.cacheCreationTokens(), model.pricing().cost(usage), elapsedMs(chat.startedNanos()), null),
+                upstreamMs, request.body());
         return new ChatResult(pending.id(), 200, response.body());
+    }
+
+    /**
+     * Starts a streamed completion and returns without waiting for it; the client gets its events as the upstream
+     * sends them, and the history row is closed when the stream ends, however it ends.
+     */
+    public void stream(Caller caller, ChatRequest chat, EventStreamClient client) {
+        ValidChatRequest request = chat.request();
+        ModelCatalog.Model model = request.model();
+        Pending pending = open(caller, chat, true);
+        ObjectNode upstreamRequest = upstreamRequest(request);
+        // Always ask for usage, so streamed requests are billed exactly; the client sees it only if it asked too.
+        boolean clientWantsUsage = request.body().path("stream_options").path("include_usage").asBoolean(false);
+        ObjectNode streamOptions = upstreamRequest.has("stream_options") && upstreamRequest.get("stream_options").isObject()
+                ? (ObjectNode) upstreamRequest.get("stream_options") : upstreamRequest.putObject("stream_options");
+        streamOptions.put("include_usage", true);
+
+        StreamedCompletion stream = new StreamedCompletion(pending.id(), request.body(), clientWantsUsage, client,
+                mapper, chat.startedNanos(), (ended, result) -> closeStream(pending, model, request.body(), result));
+        try {
+            stream.attach(model.provider().stream(upstreamRequest, stream));
+        } catch (RuntimeException e) {
+            LOG.error("Starting a stream on provider '{}' failed", model.providerName(), e);
+            stream.failed();
+        }
+    }
+
+    private void closeStream(Pending pending, ModelCatalog.Model model, JsonNode requestBody,
+                             StreamedCompletion.Result result) {
+        TokenUsage usage = result.usage();
+        Outcome outcome = new Outcome(pending.id(), result.status(),
+                result.answer() == null ? null : json(result.answer()), result.errorMessage(), result.upstreamStatus(),
+                result.httpStatus(), usage.promptTokens(), usage.completionTokens(), usage.totalTokens(),
+                usage.cachedTokens(), usage.cacheCreationTokens(), model.pricing().cost(usage),
+                result.responseTimeMs(), result.timeToFirstTokenMs());
+        Runnable write = () -> {
+            try {
+                close(pending, outcome, result.upstreamMs(), requestBody);
+            } catch (RuntimeException e) {
+                // The row stays pending; the pending-request sweep closes it later.
+                LOG.error("Recording the end of streamed request {} failed", pending.id(), e);
+            }
+        };
+        try {
+            streamEndings.execute(write);
+        } catch (RejectedExecutionException e) {
+            write.run();
+        }
+    }
+
+    private Pending open(Caller caller, ChatRequest chat, boolean stream) {
+        ValidChatRequest request = chat.request();
+        ModelCatalog.Model model = request.model();
+        // Microseconds: the precision PostgreSQL keeps, so the event's timestamp equals the stored created_at.
+        Instant createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        Pending pending = new Pending(UUID.randomUUID(), createdAt, caller.userId(), caller.keyId(), chat.sessionId(),
+                model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, stream, json(request.body()));
+        history.insertPending(pending);
+        return pending;
+    }
+
+    private static ObjectNode upstreamRequest(ValidChatRequest request) {
+        ObjectNode upstream = request.body().deepCopy();
+        upstream.put("model", request.model().upstreamModel());
+        return upstream;
     }
 
     private void close(Pending pending, Outcome outcome, long upstreamMs, JsonNode requestBody) {

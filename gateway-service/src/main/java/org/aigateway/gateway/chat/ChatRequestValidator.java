@@ -47,6 +47,7 @@ public class ChatRequestValidator {
                 "invalid_request_error", "model", "model_not_found"));
         validateMessages(body.get("messages"));
         boolean stream = optionalBoolean(body, "stream");
+        validateStreamOptions(body.get("stream_options"), stream);
         optionalInteger(body, "max_tokens", 1, Integer.MAX_VALUE);
         optionalInteger(body, "max_completion_tokens", 1, Integer.MAX_VALUE);
         optionalInteger(body, "n", 1, 128);
@@ -83,6 +84,24 @@ public class ChatRequestValidator {
                 node.fields().forEachRemaining(field -> rejectUnrepresentableNumbers(field.getValue(),
                         path.isEmpty() ? field.getKey() : path + "." + field.getKey()));
             }
+        }
+    }
+
+    private static void validateStreamOptions(JsonNode options, boolean stream) {
+        if (options == null || options.isNull()) {
+            return;
+        }
+        if (!stream) {
+            throw ApiException.invalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                    "stream_options");
+        }
+        if (!options.isObject()) {
+            throw ApiException.invalidRequest("'stream_options' must be an object.", "stream_options");
+        }
+        JsonNode includeUsage = options.get("include_usage");
+        if (includeUsage != null && !includeUsage.isNull() && !includeUsage.isBoolean()) {
+            throw ApiException.invalidRequest("'stream_options.include_usage' must be a boolean.",
+                    "stream_options.include_usage");
         }
     }
 
