@@ -1,5 +1,7 @@
 package org.aigateway.gateway.provider;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -29,5 +31,30 @@ public final class MockTokenizer {
             end = matcher.end();
         }
         return tokens < maxTokens ? text : text.substring(0, end);
+    }
+
+    /**
+     * Cuts {@code text} at token starts into at most {@code parts} pieces of near-equal token counts that concatenate
+     * back to {@code text}; fewer pieces when the text has fewer tokens.
+     */
+    public static List<String> split(String text, int parts) {
+        List<Integer> starts = new ArrayList<>();
+        Matcher matcher = TOKEN.matcher(text);
+        while (matcher.find()) {
+            starts.add(matcher.start());
+        }
+        if (starts.isEmpty()) {
+            return text.isEmpty() ? List.of() : List.of(text);
+        }
+        int pieces = Math.min(parts, starts.size());
+        List<String> split = new ArrayList<>(pieces);
+        int from = 0;
+        for (int i = 1; i < pieces; i++) {
+            int to = starts.get((int) ((long) i * starts.size() / pieces));
+            split.add(text.substring(from, to));
+            from = to;
+        }
+        split.add(text.substring(from));
+        return split;
     }
 }
