@@ -39,8 +39,10 @@ public class ChatCompletionResource {
         this.maxBodyBytes = maxBodyBytes;
     }
 
+    // Whatever the client accepts, like OpenAI: streaming SDKs send "Accept: text/event-stream".
     @POST
     @Path("v1/chat/completions")
+    @Produces(MediaType.WILDCARD)
     public void create(@Auth Caller caller, @HeaderParam(SESSION_ID_HEADER) String sessionId, InputStream body,
                        @Suspended AsyncResponse response) {
         try {
@@ -63,6 +65,7 @@ public class ChatCompletionResource {
 
     @POST
     @Path("chat/completions")
+    @Produces(MediaType.WILDCARD)
     public void createUnversioned(@Auth Caller caller, @HeaderParam(SESSION_ID_HEADER) String sessionId,
                                   InputStream body, @Suspended AsyncResponse response) {
         create(caller, sessionId, body, response);
