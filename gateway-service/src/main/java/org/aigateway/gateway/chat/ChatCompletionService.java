@@ -40,17 +40,20 @@ public class ChatCompletionService {
     private final RequestEvents events;
     private final Runnable eventsQueued;
     private final ObjectWriter historyJson;
+    private final String gatewayInstance;
 
     /**
      * @param eventsQueued called after a request's events committed to the outbox, so the relay sends them at once
+     * @param gatewayInstance this instance's id, recorded on each row so a restart closes only its own leftovers
      */
     public ChatCompletionService(ChatRequestValidator validator, RequestHistoryDao history, RequestEvents events,
-                                 Runnable eventsQueued, ObjectMapper mapper) {
+                                 Runnable eventsQueued, ObjectMapper mapper, String gatewayInstance) {
         this.validator = validator;
         this.history = history;
         this.events = events;
         this.eventsQueued = eventsQueued;
         this.historyJson = JsonbSafeWriter.of(mapper);
+        this.gatewayInstance = gatewayInstance;
     }
 
     public ChatResult complete(Caller caller, String sessionHeader, JsonNode requestBody) {
@@ -65,7 +68,8 @@ public class ChatCompletionService {
         // Microseconds: the precision PostgreSQL keeps, so the event's timestamp equals the stored created_at.
         Instant createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Pending pending = new Pending(UUID.randomUUID(), createdAt, caller.userId(), caller.keyId(), sessionId,
-                model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, false, json(request.body()));
+                model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, false, json(request.body()),
+                gatewayInstance);
         history.insertPending(pending);
 
         ObjectNode upstreamRequest = request.body().deepCopy();
