@@ -96,7 +96,8 @@ public class AnalyticsApplication extends Application<AnalyticsConfiguration> {
                 new EventParser(environment.getObjectMapper()),
                 jdbi.onDemand(IngestDao.class),
                 new DatabaseGuard(jdbi, consumerConfig.getDatabaseCheckInterval().toJavaDuration()),
-                ConsumerMetrics.register(environment.metrics()));
+                ConsumerMetrics.register(environment.metrics()),
+                broker::setUpAgain);
         broker.onConnected(consumer::onConnected);
         // Started in this order and stopped in reverse: the consumer closes its channels before the connection.
         environment.lifecycle().manage(broker);

@@ -35,6 +35,8 @@ import org.aigateway.gateway.outbox.OutboxHealthCheck;
 import org.aigateway.gateway.outbox.OutboxRelay;
 import org.aigateway.gateway.outbox.RequestEvents;
 import org.aigateway.gateway.provider.ChatProvider;
+import org.aigateway.gateway.recovery.PendingRequestDao;
+import org.aigateway.gateway.recovery.PendingRequestReaper;
 import org.aigateway.support.broker.BrokerConnection;
 import org.aigateway.support.broker.BrokerHealthCheck;
 import org.aigateway.support.errors.ErrorMappers;
@@ -126,9 +128,13 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
         environment.jersey().register(new RequestSizeLimitFilter(maxBodyBytes));
         environment.jersey().register(new ChatCompletionResource(
                 new ChatCompletionService(new ChatRequestValidator(catalog), history,
-                        events, relay::wakeUp, environment.getObjectMapper(), streamEndings),
+                        events, relay::wakeUp, environment.getObjectMapper(), streamEndings,
+                        configuration.getRecovery().getInstanceId()),
                 environment.getObjectMapper(), maxBodyBytes));
         environment.jersey().register(new HistoryResource(history));
+        environment.lifecycle().manage(new PendingRequestReaper(jdbi.onDemand(PendingRequestDao.class), history,
+                events, relay::wakeUp, environment.getObjectMapper(), configuration.getRecovery(),
+                environment.metrics()));
         environment.jersey().register(new ModelsResource(catalog, Instant.now()));
     }
 }

@@ -10,25 +10,41 @@ import java.io.IOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
-/** Consumes the analytics work queues, one {@link QueueWorker} each, re-subscribing on every broker (re)connect. */
+/**
+ * Consumes the analytics work queues, one {@link QueueWorker} each, re-subscribing on every broker (re)connect. Its
+ * setup fails unless every worker is consuming, so the broker connection retries it.
+ */
 public class EventConsumer implements Managed {
     private static final long STOP_TIMEOUT_MS = 30_000;
+    /** A worker holding a batch through a database outage subscribes only once that batch is settled. */
+    private static final long SUBSCRIBE_TIMEOUT_MS = 10_000;
 
     private final ConsumerFactory config;
     private final List<QueueWorker> workers;
     private Channel topologyChannel;
 
+    /**
+     * @param subscriptionLost called when the broker cancels a consumer; it should run {@link #onConnected} again
+     */
     public EventConsumer(ConsumerFactory config, EventParser parser, IngestDao ingest, DatabaseGuard database,
-                         ConsumerMetrics metrics) {
+                         ConsumerMetrics metrics, Runnable subscriptionLost) {
         this.config = config;
         this.workers = Topology.WORK_QUEUES.stream()
-                .map(queue -> new QueueWorker(queue, config, parser, ingest, database, metrics))
+                .map(queue -> new QueueWorker(queue, config, parser, ingest, database, metrics, subscriptionLost))
                 .toList();
     }
 
-    /** Register with the broker connection: declares the topology and retry queues, then subscribes every worker. */
-    public synchronized void onConnected(Connection connection) throws IOException {
+    /**
+     * Register with the broker connection: declares the topology and retry queues, then subscribes every worker and
+     * waits until each consumes; throws if any could not, so the connection tries the whole setup again.
+     */
+    public synchronized void onConnected(Connection connection)
+            throws IOException, InterruptedException, TimeoutException {
         // The client's own topology recovery redeclares on the channel that first declared; one kept open gives it
         // a live channel, where a closed one would make it log a failure for every queue on each recovery.
         if (topologyChannel == null || !topologyChannel.isOpen() || topologyChannel.getConnection() != connection) {
@@ -36,8 +52,13 @@ public class EventConsumer implements Managed {
         }
         Topology.declare(topologyChannel);
         Topology.declareRetryQueues(topologyChannel, config.retryDelayDurations());
-        for (QueueWorker worker : workers) {
-            worker.subscribeOn(connection);
+        CompletableFuture<?>[] subscribed = workers.stream()
+                .map(worker -> worker.subscribeOn(connection))
+                .toArray(CompletableFuture[]::new);
+        try {
+            CompletableFuture.allOf(subscribed).get(SUBSCRIBE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new IOException("a consumer could not subscribe: " + e.getCause(), e.getCause());
         }
     }
 

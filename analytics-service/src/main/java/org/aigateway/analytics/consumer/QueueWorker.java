@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -46,6 +47,10 @@ final class QueueWorker {
     private record Failure(ReceivedMessage message, String reason, boolean storable) {
     }
 
+    /** A connection to consume on, and who is waiting to hear whether that worked. */
+    private record SubscribeRequest(Connection connection, CompletableFuture<Void> done) {
+    }
+
     private final String queue;
     private final ConsumerFactory config;
     private final EventParser parser;
@@ -54,7 +59,8 @@ final class QueueWorker {
     private final FailedMessageRouter router;
     private final ConsumerMetrics metrics;
     private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
-    private final AtomicReference<Connection> pendingConnection = new AtomicReference<>();
+    private final Runnable subscriptionLost;
+    private final AtomicReference<SubscribeRequest> pendingSubscribe = new AtomicReference<>();
     private volatile Subscription subscription;
     private volatile boolean running;
     private volatile boolean pausedForDatabase;
@@ -62,9 +68,14 @@ final class QueueWorker {
     private long generations;
     private long lastSubscribeNanos;
 
+    /**
+     * @param subscriptionLost called when the broker cancels this worker's consumer (its queue was deleted, say), so
+     *                         the topology is declared and the consumer subscribed again
+     */
     QueueWorker(String queue, ConsumerFactory config, EventParser parser, IngestDao ingest, DatabaseGuard database,
-                ConsumerMetrics metrics) {
+                ConsumerMetrics metrics, Runnable subscriptionLost) {
         this.queue = queue;
+        this.subscriptionLost = subscriptionLost;
         this.config = config;
         this.parser = parser;
         this.ingest = ingest;
@@ -85,10 +96,24 @@ final class QueueWorker {
         worker.start();
     }
 
-    /** Asks the worker thread to consume on this connection, replacing its current channel. */
-    void subscribeOn(Connection connection) {
-        pendingConnection.set(connection);
+    /**
+     * Asks the worker thread to consume on this connection, replacing its current channel unless that already
+     * consumes there. The result completes once the broker accepted the consumer, or exceptionally if it refused.
+     */
+    CompletableFuture<Void> subscribeOn(Connection connection) {
+        SubscribeRequest request = new SubscribeRequest(connection, new CompletableFuture<>());
+        SubscribeRequest replaced = pendingSubscribe.getAndSet(request);
+        if (replaced != null) {
+            request.done().whenComplete((ignored, failure) -> {
+                if (failure == null) {
+                    replaced.done().complete(null);
+                } else {
+                    replaced.done().completeExceptionally(failure);
+                }
+            });
+        }
         inbox.offer(WAKE_UP);
+        return request.done();
     }
 
     /** Lets the batch in hand finish, then closes the channel; the broker requeues whatever is unacknowledged. */
@@ -113,16 +138,16 @@ final class QueueWorker {
     Status status() {
         Thread worker = thread;
         Subscription current = subscription;
-        return new Status(running && worker != null && worker.isAlive(), current != null && current.isOpen(),
+        return new Status(running && worker != null && worker.isAlive(), current != null && current.isConsuming(),
                 pausedForDatabase);
     }
 
     private void run() {
         while (running) {
             try {
-                Connection connection = pendingConnection.getAndSet(null);
-                if (connection != null) {
-                    subscribe(connection);
+                SubscribeRequest request = pendingSubscribe.getAndSet(null);
+                if (request != null) {
+                    subscribe(request);
                 }
                 List<ReceivedMessage> batch = nextBatch();
                 if (!batch.isEmpty()) {
@@ -148,7 +173,13 @@ final class QueueWorker {
         }
     }
 
-    private void subscribe(Connection connection) throws InterruptedException {
+    private void subscribe(SubscribeRequest request) throws InterruptedException {
+        Connection connection = request.connection();
+        Subscription active = subscription;
+        if (active != null && active.isConsuming() && active.channel().getConnection() == connection) {
+            request.done().complete(null);
+            return;
+        }
         // A queue that is missing or a channel the broker keeps closing must not turn into a busy loop.
         long sinceLast = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastSubscribeNanos);
         if (lastSubscribeNanos != 0 && sinceLast < RESUBSCRIBE_BACKOFF_MS) {
@@ -176,6 +207,7 @@ final class QueueWorker {
                     subscribeOn(connection);
                 }
             });
+            // Cleared by the callbacks below; set only once the broker has confirmed the consumer.
             channel.basicConsume(queue, false, new DefaultConsumer(channel) {
                 @Override
                 public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties properties,
@@ -185,15 +217,26 @@ final class QueueWorker {
 
                 @Override
                 public void handleCancel(String consumerTag) {
-                    LOG.warn("{}: the broker cancelled the consumer (queue deleted?); waiting for the next connection",
-                            queue);
+                    next.ended();
+                    if (running && subscription == next) {
+                        LOG.warn("{}: the broker cancelled the consumer (queue deleted?); setting up again", queue);
+                        subscriptionLost.run();
+                    }
+                }
+
+                @Override
+                public void handleShutdownSignal(String consumerTag, ShutdownSignalException cause) {
+                    next.ended();
                 }
             });
+            next.started();
             subscription = next;
             LOG.info("{}: consuming with prefetch {}, batches of up to {} in {}", queue, config.getPrefetch(),
                     config.getBatchSize(), config.getBatchWait());
+            request.done().complete(null);
         } catch (IOException | RuntimeException e) {
-            LOG.warn("{}: cannot consume yet ({}); will retry on the next connection", queue, e.toString());
+            LOG.warn("{}: cannot consume yet ({})", queue, e.toString());
+            request.done().completeExceptionally(e);
         }
     }
 
@@ -346,7 +389,7 @@ final class QueueWorker {
             Connection connection = current.channel().getConnection();
             current.abort();
             if (connection.isOpen()) {
-                pendingConnection.compareAndSet(null, connection);
+                pendingSubscribe.compareAndSet(null, new SubscribeRequest(connection, new CompletableFuture<>()));
             }
         }
         try {

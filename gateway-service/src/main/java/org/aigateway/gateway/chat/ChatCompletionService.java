@@ -54,13 +54,16 @@ public class ChatCompletionService {
     private final ObjectMapper mapper;
     private final ObjectWriter historyJson;
     private final Executor streamEndings;
+    private final String gatewayInstance;
 
     /**
      * @param eventsQueued  called after a request's events committed to the outbox, so the relay sends them at once
      * @param streamEndings runs the history writes of finished streams, off the threads that deliver stream chunks
+     * @param gatewayInstance this instance's id, recorded on each row so a restart closes only its own leftovers
      */
     public ChatCompletionService(ChatRequestValidator validator, RequestHistoryDao history, RequestEvents events,
-                                 Runnable eventsQueued, ObjectMapper mapper, Executor streamEndings) {
+                                 Runnable eventsQueued, ObjectMapper mapper, Executor streamEndings,
+                                 String gatewayInstance) {
         this.validator = validator;
         this.history = history;
         this.events = events;
@@ -68,6 +71,7 @@ public class ChatCompletionService {
         this.mapper = mapper;
         this.historyJson = JsonbSafeWriter.of(mapper);
         this.streamEndings = streamEndings;
+        this.gatewayInstance = gatewayInstance;
     }
 
     public ChatRequest prepare(String sessionHeader, JsonNode requestBody) {
@@ -158,7 +162,8 @@ public class ChatCompletionService {
         // Microseconds: the precision PostgreSQL keeps, so the event's timestamp equals the stored created_at.
         Instant createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Pending pending = new Pending(UUID.randomUUID(), createdAt, caller.userId(), caller.keyId(), chat.sessionId(),
-                model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, stream, json(request.body()));
+                model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, stream, json(request.body()),
+                gatewayInstance);
         history.insertPending(pending);
         return pending;
     }

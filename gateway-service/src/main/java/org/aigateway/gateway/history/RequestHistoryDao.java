@@ -25,9 +25,10 @@ import java.util.UUID;
 /** The {@code request_history} table: a row per request, created pending and closed exactly once. */
 @RegisterConstructorMapper(HistoryRecord.class)
 public interface RequestHistoryDao extends SqlObject {
-    /** What is known when a request starts. */
+    /** What is known when a request starts, and which gateway instance serves it. */
     record Pending(UUID id, Instant createdAt, String userId, UUID apiKeyId, String sessionId, String provider,
-                   String model, String upstreamModel, String requestType, boolean stream, String requestJson) {
+                   String model, String upstreamModel, String requestType, boolean stream, String requestJson,
+                   String gatewayInstance) {
     }
 
     /** How a request ended. */
@@ -37,8 +38,9 @@ public interface RequestHistoryDao extends SqlObject {
     }
 
     @SqlUpdate("INSERT INTO request_history (id, created_at, user_id, api_key_id, session_id, provider, model, "
-            + "upstream_model, request_type, stream, status, request_data) VALUES (:id, :createdAt, :userId, :apiKeyId, "
-            + ":sessionId, :provider, :model, :upstreamModel, :requestType, :stream, 'pending', CAST(:requestJson AS jsonb))")
+            + "upstream_model, request_type, stream, status, request_data, gateway_instance) VALUES (:id, :createdAt, "
+            + ":userId, :apiKeyId, :sessionId, :provider, :model, :upstreamModel, :requestType, :stream, 'pending', "
+            + "CAST(:requestJson AS jsonb), :gatewayInstance)")
     void insertPending(@BindMethods Pending pending);
 
     /** Closes a pending row; returns 0 if it was already closed, so an outcome is never written twice. */

@@ -2,7 +2,10 @@ package org.aigateway.support.broker;
 
 import com.codahale.metrics.health.HealthCheck;
 
-/** Unhealthy while the broker connection is down, including before the first connect succeeds. */
+/**
+ * Unhealthy while the broker connection is down, including before the first connect succeeds, and while its setup
+ * (topology, consumers) has not succeeded on the current connection.
+ */
 public class BrokerHealthCheck extends HealthCheck {
     private final BrokerConnection connection;
 
@@ -12,8 +15,14 @@ public class BrokerHealthCheck extends HealthCheck {
 
     @Override
     protected Result check() {
-        return connection.isOpen()
-                ? Result.healthy("connection %s open", connection.getName())
-                : Result.unhealthy("connection %s to RabbitMQ is not open", connection.getName());
+        if (!connection.isOpen()) {
+            return Result.unhealthy("connection %s to RabbitMQ is not open", connection.getName());
+        }
+        if (!connection.isReady()) {
+            String failure = connection.setupFailure();
+            return Result.unhealthy("connection %s is open but its setup has not succeeded yet%s",
+                    connection.getName(), failure == null ? "" : ": " + failure);
+        }
+        return Result.healthy("connection %s open and set up", connection.getName());
     }
 }
