@@ -5,7 +5,7 @@ import io.dropwizard.testing.ConfigOverride;
 import io.dropwizard.testing.ResourceHelpers;
 import io.dropwizard.testing.junit5.DropwizardAppExtension;
 import io.dropwizard.testing.junit5.DropwizardExtensionsSupport;
-import org.aigateway.gateway.FakeOpenAiUpstream.Reply;
+import org.aigateway.gateway.FakeUpstream.Reply;
 import org.aigateway.gateway.auth.ApiKeyDao;
 import org.aigateway.gateway.auth.ApiKeys;
 import org.aigateway.support.testing.TestDatabase;

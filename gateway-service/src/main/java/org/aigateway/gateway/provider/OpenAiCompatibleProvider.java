@@ -4,16 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aigateway.support.errors.ApiException;
-import org.aigateway.support.errors.ErrorBody;
 
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
 
 /** Calls an OpenAI-compatible {@code /chat/completions} endpoint. */
 public class OpenAiCompatibleProvider implements ChatProvider {
@@ -23,15 +21,17 @@ public class OpenAiCompatibleProvider implements ChatProvider {
     private final String apiKey;
     private final Duration readTimeout;
     private final ObjectMapper mapper;
+    private final ScheduledExecutorService streamTimers;
 
     public OpenAiCompatibleProvider(String name, HttpClient client, URI endpoint, String apiKey, Duration readTimeout,
-                                    ObjectMapper mapper) {
+                                    ObjectMapper mapper, ScheduledExecutorService streamTimers) {
         this.name = name;
         this.client = client;
         this.endpoint = endpoint;
         this.apiKey = apiKey;
         this.readTimeout = readTimeout;
         this.mapper = mapper;
+        this.streamTimers = streamTimers;
     }
 
     @Override
@@ -45,50 +45,56 @@ public class OpenAiCompatibleProvider implements ChatProvider {
             }
             return new ProviderResponse((ObjectNode) body, TokenUsage.fromOpenAi(body.get("usage")));
         }
-        throw upstreamError(status, parse(response.body()));
+        throw upstreamError(status, response.body());
     }
 
     private HttpResponse<byte[]> send(ObjectNode request) throws UpstreamException {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint)
-                .timeout(readTimeout)
-                .header("Content-Type", "application/json")
-                .header("Accept", "application/json");
-        if (apiKey != null) {
-            builder.header("Authorization", "Bearer " + apiKey);
-        }
         try {
-            builder.POST(HttpRequest.BodyPublishers.ofByteArray(mapper.writeValueAsBytes(request)));
-            return client.send(builder.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (HttpConnectTimeoutException e) {
-            throw UpstreamException.unreachable(name, "connect timed out");
-        } catch (HttpTimeoutException e) {
-            throw UpstreamException.timeout(name);
+            return client.send(httpRequest(request, "application/json"), HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
-            throw UpstreamException.unreachable(name, e.getClass().getSimpleName());
+            throw UpstreamException.ioFailure(name, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw UpstreamException.unreachable(name, "interrupted");
         }
     }
 
-    private UpstreamException upstreamError(int status, JsonNode body) {
-        JsonNode error = body == null ? null : body.path("error");
-        if (status == 401 || status == 403) {
-            // The upstream rejected the gateway's own provider key: not the client's fault, and its message may echo the key.
-            return new UpstreamException(new ApiException(502, "Upstream provider '" + name
-                    + "' rejected the gateway's credentials (HTTP " + status + ").", "api_error", null,
-                    "upstream_auth_failed"), status);
+    @Override
+    public ChatStream stream(ObjectNode request, StreamListener listener) {
+        return UpstreamEventStream.start(name, client, httpRequest(request, "text/event-stream"), new Protocol(),
+                listener, streamTimers, readTimeout);
+    }
+
+    private HttpRequest httpRequest(ObjectNode request, String accept) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint)
+                .timeout(readTimeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", accept);
+        if (apiKey != null) {
+            builder.header("Authorization", "Bearer " + apiKey);
         }
-        int clientStatus = status >= 400 && status <= 599 ? status : 502;
-        String message = error != null && error.path("message").isTextual()
-                ? error.path("message").asText()
-                : "Upstream provider '" + name + "' answered HTTP " + status + ".";
-        String type = error != null && error.path("type").isTextual()
-                ? error.path("type").asText() : ErrorBody.typeFor(clientStatus);
-        String param = error != null && error.path("param").isTextual() ? error.path("param").asText() : null;
-        String code = error != null && error.path("code").isValueNode() && !error.path("code").isNull()
+        try {
+            return builder.POST(HttpRequest.BodyPublishers.ofByteArray(mapper.writeValueAsBytes(request))).build();
+        } catch (IOException e) {
+            throw new IllegalStateException("a JSON tree always serializes", e);
+        }
+    }
+
+    /** An error answer in OpenAI's shape (or none at all) as the failure to report. */
+    private UpstreamException upstreamError(int status, byte[] body) {
+        JsonNode parsed = parse(body);
+        JsonNode error = parsed == null ? null : parsed.path("error");
+        return UpstreamException.rejected(name, status, text(error, "message"), text(error, "type"),
+                text(error, "param"), code(error));
+    }
+
+    private static String text(JsonNode error, String field) {
+        return error != null && error.path(field).isTextual() ? error.path(field).asText() : null;
+    }
+
+    private static String code(JsonNode error) {
+        return error != null && error.path("code").isValueNode() && !error.path("code").isNull()
                 ? error.path("code").asText() : null;
-        return new UpstreamException(new ApiException(clientStatus, message, type, param, code), status);
     }
 
     private JsonNode parse(byte[] body) {
@@ -99,9 +105,49 @@ public class OpenAiCompatibleProvider implements ChatProvider {
         }
     }
 
-    @Override
-    public ChatStream stream(ObjectNode request, StreamListener listener) {
-        listener.onError(UpstreamException.badResponse("pending", 0, "streaming is being wired"));
-        return () -> { };
+    /**
+     * OpenAI's stream: each event is a {@code chat.completion.chunk} passed on as it is, {@code [DONE]} ends it. Usage
+     * is reported once, at the end, from the last chunk that carried it (some compatible servers repeat it).
+     */
+    private final class Protocol implements StreamProtocol {
+        private TokenUsage usage;
+
+        @Override
+        public boolean onEvent(SseEventReader.Event event, Output output) throws UpstreamException {
+            if (event.data().strip().equals("[DONE]")) {
+                if (usage != null) {
+                    output.usage(usage);
+                }
+                return true;
+            }
+            JsonNode chunk;
+            try {
+                chunk = mapper.readTree(event.data());
+            } catch (IOException e) {
+                throw UpstreamException.badResponse(name, 200, "a stream event is not JSON");
+            }
+            if (chunk == null || !chunk.isObject()) {
+                throw UpstreamException.badResponse(name, 200, "a stream event is not a JSON object");
+            }
+            if (chunk.path("error").isObject() || event.name().equals("error")) {
+                // An error reported after the 200: the client still gets the upstream's message.
+                JsonNode error = chunk.path("error").isObject() ? chunk.get("error") : chunk;
+                String message = text(error, "message");
+                String code = code(error);
+                throw new UpstreamException(new ApiException(502,
+                        message != null ? message : "Upstream provider '" + name + "' reported an error mid-stream.",
+                        "api_error", null, code != null ? code : "upstream_stream_error"), 200);
+            }
+            if (chunk.path("usage").isObject()) {
+                usage = TokenUsage.fromOpenAi(chunk.get("usage"));
+            }
+            output.chunk((ObjectNode) chunk);
+            return false;
+        }
+
+        @Override
+        public UpstreamException rejected(int status, byte[] body) {
+            return upstreamError(status, body);
+        }
     }
 }
