@@ -68,6 +68,11 @@ final class GatewayClient {
         }
     }
 
+    /** Sends a request whose body the caller reads, and may stop reading, as it arrives. */
+    HttpResponse<java.io.InputStream> sendForStream(HttpRequest.Builder request) {
+        return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofInputStream()).join();
+    }
+
     /** Sends a request whose body is read line by line as it arrives, as a streaming client does. */
     HttpResponse<java.util.stream.Stream<String>> sendForLines(HttpRequest.Builder request) {
         return sendForLinesAsync(request).join();
