@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
 @JsonSubTypes({
         @JsonSubTypes.Type(value = OpenAiProviderFactory.class, name = "openai"),
+        @JsonSubTypes.Type(value = AnthropicProviderFactory.class, name = "anthropic"),
         @JsonSubTypes.Type(value = MockProviderFactory.class, name = "mock")
 })
 public interface ProviderFactory {

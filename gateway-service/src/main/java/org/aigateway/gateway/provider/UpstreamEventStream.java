@@ -17,6 +17,7 @@ import java.util.concurrent.Flow;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -80,6 +81,17 @@ final class UpstreamEventStream implements ChatStream, Flow.Subscriber<String> {
             }
         });
         return stream;
+    }
+
+    /** A stream refused before any call: the listener hears of it from the timer thread, unless cancelled first. */
+    static ChatStream refused(UpstreamException error, StreamListener listener, ScheduledExecutorService timers) {
+        AtomicBoolean cancelled = new AtomicBoolean();
+        timers.execute(() -> {
+            if (cancelled.compareAndSet(false, true)) {
+                listener.onError(error);
+            }
+        });
+        return () -> cancelled.set(true);
     }
 
     private HttpResponse.BodySubscriber<Void> bodyFor(HttpResponse.ResponseInfo response) {

@@ -1,0 +1,96 @@
+package org.aigateway.gateway.provider;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.concurrent.ScheduledExecutorService;
+
+/** Calls Anthropic's {@code /v1/messages}, translating requests, answers, streams and errors to OpenAI's format. */
+public class AnthropicProvider implements ChatProvider {
+    private final String name;
+    private final HttpClient client;
+    private final URI endpoint;
+    private final String apiKey;
+    private final String version;
+    private final Duration readTimeout;
+    private final AnthropicTranslator translator;
+    private final ObjectMapper mapper;
+    private final ScheduledExecutorService streamTimers;
+
+    public AnthropicProvider(String name, HttpClient client, URI endpoint, String apiKey, String version,
+                             Duration readTimeout, AnthropicTranslator translator, ObjectMapper mapper,
+                             ScheduledExecutorService streamTimers) {
+        this.name = name;
+        this.client = client;
+        this.endpoint = endpoint;
+        this.apiKey = apiKey;
+        this.version = version;
+        this.readTimeout = readTimeout;
+        this.translator = translator;
+        this.mapper = mapper;
+        this.streamTimers = streamTimers;
+    }
+
+    @Override
+    public ProviderResponse complete(ObjectNode request) throws UpstreamException {
+        HttpResponse<byte[]> response;
+        try {
+            response = client.send(httpRequest(translator.request(request), "application/json"),
+                    HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw UpstreamException.ioFailure(name, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw UpstreamException.unreachable(name, "interrupted");
+        }
+        int status = response.statusCode();
+        if (status < 200 || status >= 300) {
+            throw translator.rejected(status, response.body());
+        }
+        JsonNode message;
+        try {
+            message = mapper.readTree(response.body());
+        } catch (IOException e) {
+            throw UpstreamException.badResponse(name, status, "expected a message object");
+        }
+        ObjectNode completion = translator.completion(message, status);
+        return new ProviderResponse(completion, translator.usage(message.path("usage")));
+    }
+
+    @Override
+    public ChatStream stream(ObjectNode request, StreamListener listener) {
+        ObjectNode messages;
+        try {
+            messages = translator.request(request);
+        } catch (UpstreamException e) {
+            return UpstreamEventStream.refused(e, listener, streamTimers);
+        }
+        boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
+        return UpstreamEventStream.start(name, client, httpRequest(messages, "text/event-stream"),
+                new AnthropicStreamProtocol(name, translator, mapper, includeUsage), listener, streamTimers,
+                readTimeout);
+    }
+
+    private HttpRequest httpRequest(ObjectNode messages, String accept) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint)
+                .timeout(readTimeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", accept)
+                .header("anthropic-version", version);
+        if (apiKey != null) {
+            builder.header("x-api-key", apiKey);
+        }
+        try {
+            return builder.POST(HttpRequest.BodyPublishers.ofByteArray(mapper.writeValueAsBytes(messages))).build();
+        } catch (IOException e) {
+            throw new IllegalStateException("a JSON tree always serializes", e);
+        }
+    }
+}
