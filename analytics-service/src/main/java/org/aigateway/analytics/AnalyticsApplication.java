@@ -77,7 +77,7 @@ public class AnalyticsApplication extends Application<AnalyticsConfiguration> {
         Jdbi jdbi = new JdbiFactory().build(environment, configuration.getDatabase(), "postgresql");
         jdbi.installPlugin(new PostgresPlugin());
 
-        ErrorMappers.register(environment.jersey());
+        ErrorMappers.register(environment);
         environment.jersey().register(new AuthDynamicFeature(new BearerTokenFilter.Builder<PrincipalImpl>()
                 .setAuthenticator(new ApiTokenAuthenticator(configuration.getApiToken()))
                 .setUnauthorizedHandler(new OpenAiUnauthorizedHandler())

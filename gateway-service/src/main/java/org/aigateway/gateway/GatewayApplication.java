@@ -89,7 +89,7 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
     public void run(GatewayConfiguration configuration, Environment environment) {
         Jdbi jdbi = new JdbiFactory().build(environment, configuration.getDatabase(), "postgresql")
                 .installPlugin(new PostgresPlugin());
-        ErrorMappers.register(environment.jersey());
+        ErrorMappers.register(environment);
 
         Map<String, ChatProvider> providers = new LinkedHashMap<>();
         configuration.getProviders().forEach((name, factory) ->

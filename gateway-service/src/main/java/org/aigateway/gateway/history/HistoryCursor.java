@@ -34,8 +34,10 @@ public record HistoryCursor(Instant createdAt, UUID id) {
             String decoded = new String(Base64.getUrlDecoder().decode(cursor.strip()), StandardCharsets.US_ASCII);
             int comma = decoded.indexOf(',');
             if (decoded.startsWith(PREFIX) && comma > 0 && decoded.length() - comma - 1 == UUID_LENGTH) {
-                return new HistoryCursor(Instant.parse(decoded.substring(PREFIX.length(), comma)),
-                        UUID.fromString(decoded.substring(comma + 1)));
+                Instant createdAt = Instant.parse(decoded.substring(PREFIX.length(), comma));
+                if (HistoryQuery.storable(createdAt)) {
+                    return new HistoryCursor(createdAt, UUID.fromString(decoded.substring(comma + 1)));
+                }
             }
         } catch (IllegalArgumentException | DateTimeParseException e) {
             // Falls through to the same answer as any other cursor this service did not hand out.

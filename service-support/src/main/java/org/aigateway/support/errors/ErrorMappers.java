@@ -1,6 +1,7 @@
 package org.aigateway.support.errors;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import io.dropwizard.core.setup.Environment;
 import io.dropwizard.jersey.validation.JerseyViolationException;
 import jakarta.validation.ConstraintViolation;
 import jakarta.ws.rs.WebApplicationException;
@@ -8,6 +9,8 @@ import jakarta.ws.rs.core.Response;
 import jakarta.ws.rs.ext.ExceptionMapper;
 import jakarta.ws.rs.ext.Provider;
 import org.eclipse.jetty.io.EofException;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.util.component.LifeCycle;
 import org.glassfish.jersey.server.ParamException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,15 +19,36 @@ import java.util.stream.Collectors;
 
 /**
  * Exception mappers that replace Dropwizard's defaults so that every error a client sees, whatever raised it,
- * has OpenAI's shape and no stack trace. Register all of them via {@link #register}.
+ * has OpenAI's shape and no stack trace. Register all of them, and Jetty's error pages, via
+ * {@link #register(Environment)}.
  */
 public final class ErrorMappers {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorMappers.class);
+    static final String UNKNOWN_URL = "Unknown request URL. Please check the URL and method.";
+    static final String METHOD_NOT_ALLOWED = "Method not allowed for this URL.";
+    static final String SERVER_ERROR = "The server had an error while processing your request.";
 
     private ErrorMappers() {
     }
 
-    public static void register(io.dropwizard.jersey.setup.JerseyEnvironment jersey) {
+    /** Registers the exception mappers with Jersey and puts {@link OpenAiErrorHandler} in front of Jetty's own pages. */
+    public static void register(Environment environment) {
+        registerMappers(environment.jersey());
+        OpenAiErrorHandler errorHandler = new OpenAiErrorHandler();
+        // Errors inside the application's servlet context (methods refused by Dropwizard's filter) ...
+        environment.getApplicationContext().setErrorHandler(errorHandler);
+        // ... and those Jetty answers before any context sees the request (malformed or oversized requests).
+        environment.lifecycle().addEventListener(new LifeCycle.Listener() {
+            @Override
+            public void lifeCycleStarting(LifeCycle event) {
+                if (event instanceof Server server) {
+                    server.setErrorHandler(errorHandler);
+                }
+            }
+        });
+    }
+
+    private static void registerMappers(io.dropwizard.jersey.setup.JerseyEnvironment jersey) {
         jersey.register(new ApiExceptionMapper());
         jersey.register(new WebApplicationExceptionMapper());
         jersey.register(new JsonExceptionMapper());
@@ -51,12 +75,12 @@ public final class ErrorMappers {
             }
             if (status >= 500) {
                 LOG.error("Request failed", e);
-                return ErrorResponses.of(status, "The server had an error while processing your request.");
+                return ErrorResponses.of(status, SERVER_ERROR);
             }
             String param = e instanceof ParamException p ? p.getParameterName() : null;
             String message = switch (status) {
-                case 404 -> "Unknown request URL. Please check the URL and method.";
-                case 405 -> "Method not allowed for this URL.";
+                case 404 -> UNKNOWN_URL;
+                case 405 -> METHOD_NOT_ALLOWED;
                 case 406 -> "Only application/json responses are available here.";
                 case 415 -> "Unsupported Content-Type; send application/json.";
                 default -> e instanceof ParamException
@@ -112,7 +136,7 @@ public final class ErrorMappers {
         @Override
         public Response toResponse(Throwable e) {
             LOG.error("Unexpected error", e);
-            return ErrorResponses.of(500, "The server had an error while processing your request.");
+            return ErrorResponses.of(500, SERVER_ERROR);
         }
     }
 }
