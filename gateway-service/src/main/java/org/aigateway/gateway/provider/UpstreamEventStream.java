@@ -71,7 +71,7 @@ final class UpstreamEventStream implements ChatStream, Flow.Subscriber<String> {
         try {
             exchange = client.sendAsync(request, stream::bodyFor);
         } catch (RuntimeException e) {
-            stream.end(UpstreamException.unreachable(provider, e.getClass().getSimpleName()));
+            stream.end(UpstreamException.unreachable(provider, UpstreamException.describe(e)));
             return stream;
         }
         stream.exchange = exchange;
@@ -193,7 +193,7 @@ final class UpstreamEventStream implements ChatStream, Flow.Subscriber<String> {
         } else if (cause instanceof IOException io) {
             end(UpstreamException.ioFailure(provider, io));
         } else {
-            end(UpstreamException.unreachable(provider, cause.getClass().getSimpleName()));
+            end(UpstreamException.unreachable(provider, UpstreamException.describe(cause)));
         }
     }
 
@@ -272,7 +272,7 @@ final class UpstreamEventStream implements ChatStream, Flow.Subscriber<String> {
     }
 
     private static String describe(Throwable failure) {
-        return "the connection failed (" + failure.getClass().getSimpleName() + ")";
+        return "the connection failed (" + UpstreamException.describe(failure) + ")";
     }
 
     /** Passes the protocol's chunks and usage on, and nothing once the stream ended. */

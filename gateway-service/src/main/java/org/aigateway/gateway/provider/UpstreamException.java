@@ -54,7 +54,24 @@ public class UpstreamException extends Exception {
         if (e instanceof HttpTimeoutException) {
             return timeout(provider);
         }
-        return unreachable(provider, e.getClass().getSimpleName());
+        return unreachable(provider, describe(e));
+    }
+
+    /** What went wrong on the network, in words a client can read; Java class names stay in the logs. */
+    public static String describe(Throwable failure) {
+        if (failure instanceof java.net.ConnectException) {
+            return "connection refused";
+        }
+        if (failure instanceof java.net.UnknownHostException) {
+            return "unknown host";
+        }
+        if (failure instanceof javax.net.ssl.SSLException) {
+            return "TLS failure";
+        }
+        if (failure instanceof java.io.EOFException || failure instanceof java.nio.channels.ClosedChannelException) {
+            return "connection closed";
+        }
+        return failure instanceof IOException ? "network error" : "request could not be sent";
     }
 
     /**
