@@ -277,6 +277,21 @@ class OpenAiCompatibleProviderStreamTest {
     }
 
     @Test
+    void listenerThatFailsGetsOneErrorAndTheConnectionIsClosed() {
+        List<String> chunks = IntStream.range(0, 100).mapToObj(i -> chunk("{\"content\": \"" + i + " \"}", null))
+                .toList();
+        UPSTREAM.willAnswer(Streamed.events(java.time.Duration.ofMillis(20), FakeOpenAiUpstream.sse(chunks),
+                Ending.FINISH));
+        RecordingListener listener = RecordingListener.failingAtChunk(2);
+
+        provider.stream(request(), listener);
+
+        listener.awaitEnd(WAIT).assertFollowedTheContract();
+        await().atMost(WAIT).until(() -> UPSTREAM.hangUps() == 1);
+        assertThat(listener.kinds()).containsExactly("open", "chunk", "chunk", "error");
+    }
+
+    @Test
     void jsonInsteadOfAStreamIsAnInvalidResponse() {
         UPSTREAM.willAnswer(200, "{\"object\": \"chat.completion\", \"choices\": []}");
         RecordingListener listener = new RecordingListener();
