@@ -157,7 +157,8 @@ public class MockProvider implements ChatProvider {
         private final StreamListener listener;
         // Only the timer task touches it, and each task is scheduled by the one before.
         private int step;
-        private volatile boolean cancelled;
+        // No listener call after this is set: the stream ended or was cancelled.
+        private volatile boolean stopped;
         private volatile ScheduledFuture<?> next;
 
         MockStream(Answer answer, List<String> pieces, boolean includeUsage, StreamListener listener) {
@@ -173,7 +174,7 @@ public class MockProvider implements ChatProvider {
 
         @Override
         public void run() {
-            if (cancelled) {
+            if (stopped) {
                 return;
             }
             try {
@@ -194,13 +195,20 @@ public class MockProvider implements ChatProvider {
                     return;
                 }
                 step++;
-                if (!cancelled) {
+                if (!stopped) {
                     schedule(streamInterval);
                 }
             } catch (RuntimeException e) {
-                // The listener failed; nobody is left to tell, so the stream just stops.
-                cancelled = true;
                 LOG.warn("Mock stream listener failed; stream stopped", e);
+                if (!stopped) {
+                    stopped = true;
+                    // The contract promises an end; the listener that just failed may fail again.
+                    try {
+                        listener.onError(UpstreamException.badResponse("mock", 200, "the stream could not be sent"));
+                    } catch (RuntimeException again) {
+                        LOG.warn("Mock stream listener failed on the error as well", again);
+                    }
+                }
             }
         }
 
@@ -214,8 +222,9 @@ public class MockProvider implements ChatProvider {
                 usage.set("usage", usageNode(answer.usage()));
                 send(usage);
             }
-            if (!cancelled) {
+            if (!stopped) {
                 listener.onUsage(answer.usage());
+                stopped = true;
                 listener.onComplete();
             }
         }
@@ -244,14 +253,14 @@ public class MockProvider implements ChatProvider {
         }
 
         private void send(ObjectNode chunk) {
-            if (!cancelled) {
+            if (!stopped) {
                 listener.onChunk(chunk);
             }
         }
 
         @Override
         public void cancel() {
-            cancelled = true;
+            stopped = true;
             ScheduledFuture<?> pending = next;
             if (pending != null) {
                 pending.cancel(false);

@@ -107,15 +107,17 @@ public class OpenAiCompatibleProvider implements ChatProvider {
 
     /**
      * OpenAI's stream: each event is a {@code chat.completion.chunk} passed on as it is, {@code [DONE]} ends it. Usage
-     * is reported once, at the end, from the last chunk that carried it (some compatible servers repeat it).
+     * is reported once: from the usage chunk (no choices) as soon as it comes, else at the end from the last chunk
+     * that carried it (some compatible servers repeat it on every chunk).
      */
     private final class Protocol implements StreamProtocol {
         private TokenUsage usage;
+        private boolean usageReported;
 
         @Override
         public boolean onEvent(SseEventReader.Event event, Output output) throws UpstreamException {
             if (event.data().strip().equals("[DONE]")) {
-                if (usage != null) {
+                if (usage != null && !usageReported) {
                     output.usage(usage);
                 }
                 return true;
@@ -138,10 +140,14 @@ public class OpenAiCompatibleProvider implements ChatProvider {
                         message != null ? message : "Upstream provider '" + name + "' reported an error mid-stream.",
                         "api_error", null, code != null ? code : "upstream_stream_error"), 200);
             }
-            if (chunk.path("usage").isObject()) {
-                usage = TokenUsage.fromOpenAi(chunk.get("usage"));
-            }
             output.chunk((ObjectNode) chunk);
+            if (chunk.path("usage").isObject() && !usageReported) {
+                usage = TokenUsage.fromOpenAi(chunk.get("usage"));
+                if (chunk.path("choices").isArray() && chunk.path("choices").isEmpty()) {
+                    usageReported = true;
+                    output.usage(usage);
+                }
+            }
             return false;
         }
 

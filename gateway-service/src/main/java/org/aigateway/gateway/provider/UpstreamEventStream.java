@@ -71,8 +71,7 @@ final class UpstreamEventStream implements ChatStream, Flow.Subscriber<String> {
         try {
             exchange = client.sendAsync(request, stream::bodyFor);
         } catch (RuntimeException e) {
-            stream.end(UpstreamException.unreachable(provider, UpstreamException.describe(e)));
-            return stream;
+            return refused(UpstreamException.unreachable(provider, UpstreamException.describe(e)), listener, timers);
         }
         stream.exchange = exchange;
         exchange.whenComplete((response, failure) -> {
@@ -104,7 +103,7 @@ final class UpstreamEventStream implements ChatStream, Flow.Subscriber<String> {
                     null);
         }
         return HttpResponse.BodySubscribers.mapping(HttpResponse.BodySubscribers.ofByteArray(), body -> {
-            bodyDone = true;
+            bodyRead();
             end(success ? UpstreamException.badResponse(provider, status, "expected an event stream, got JSON")
                     : protocol.rejected(status, body));
             return null;
@@ -157,10 +156,17 @@ final class UpstreamEventStream implements ChatStream, Flow.Subscriber<String> {
             listener.onError(e);
             abandon();
         } catch (RuntimeException e) {
-            // The listener failed; nobody is left to tell, so the stream just stops.
-            ended = true;
+            LOG.warn("Handling an event of a stream from provider {} failed; stream stopped", provider, e);
             abandon();
-            LOG.warn("Stream listener failed; stream from provider {} stopped", provider, e);
+            if (!ended) {
+                ended = true;
+                // The contract promises an end; if the listener itself is what failed, it may fail again.
+                try {
+                    listener.onError(UpstreamException.badResponse(provider, status, "a stream event could not be handled"));
+                } catch (RuntimeException again) {
+                    LOG.warn("Stream listener failed on the error as well", again);
+                }
+            }
         } finally {
             lock.unlock();
         }
@@ -168,14 +174,13 @@ final class UpstreamEventStream implements ChatStream, Flow.Subscriber<String> {
 
     @Override
     public void onError(Throwable failure) {
-        bodyDone = true;
+        bodyRead();
         end(UpstreamException.streamBroken(provider, status, describe(failure)));
     }
 
     @Override
     public void onComplete() {
-        bodyDone = true;
-        cancelIdleCheck();
+        bodyRead();
         end(UpstreamException.streamBroken(provider, status, "the stream ended before its last event"));
     }
 
@@ -186,8 +191,7 @@ final class UpstreamEventStream implements ChatStream, Flow.Subscriber<String> {
         if (cause instanceof CancellationException) {
             return;
         }
-        bodyDone = true;
-        cancelIdleCheck();
+        bodyRead();
         if (status != 0) {
             end(UpstreamException.streamBroken(provider, status, describe(cause)));
         } else if (cause instanceof IOException io) {
@@ -244,7 +248,9 @@ final class UpstreamEventStream implements ChatStream, Flow.Subscriber<String> {
         abandon();
     }
 
-    private void cancelIdleCheck() {
+    /** The body is over, one way or another: nothing left to time. */
+    private void bodyRead() {
+        bodyDone = true;
         ScheduledFuture<?> check = idleCheck;
         if (check != null) {
             check.cancel(false);
@@ -253,8 +259,7 @@ final class UpstreamEventStream implements ChatStream, Flow.Subscriber<String> {
 
     /** Stops reading and closes the connection. */
     private void abandon() {
-        bodyDone = true;
-        cancelIdleCheck();
+        bodyRead();
         Flow.Subscription current = subscription;
         if (current != null) {
             current.cancel();

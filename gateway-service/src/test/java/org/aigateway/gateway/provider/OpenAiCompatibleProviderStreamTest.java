@@ -71,6 +71,40 @@ class OpenAiCompatibleProviderStreamTest {
     }
 
     @Test
+    void usageChunkIsReportedEvenWhenTheConnectionDropsBeforeDone() {
+        UPSTREAM.willAnswer(Streamed.events(NO_PAUSE, List.of(
+                "data: " + chunk("{\"role\": \"assistant\", \"content\": \"Hi\"}", null) + "\n\n",
+                "data: " + chunk("{}", "\"stop\"") + "\n\n",
+                "data: " + usageChunk(40, 0, 2) + "\n\n"), Ending.DROP));
+        RecordingListener listener = new RecordingListener();
+
+        provider.stream(request(), listener);
+
+        listener.awaitEnd(WAIT).assertFollowedTheContract();
+        assertThat(listener.kinds()).containsExactly("open", "chunk", "chunk", "chunk", "usage", "error");
+        assertThat(listener.usage()).isEqualTo(new TokenUsage(40, 2, 42, 0, 0));
+    }
+
+    @Test
+    void usageRepeatedOnEveryChunkIsReportedOnceWithTheLastCounts() {
+        List<String> chunks = List.of(
+                chunk("{\"role\": \"assistant\", \"content\": \"a\"}", null)
+                        .replace("\"usage\": null", "\"usage\": {\"prompt_tokens\": 9, \"completion_tokens\": 1}"),
+                chunk("{\"content\": \"b\"}", null)
+                        .replace("\"usage\": null", "\"usage\": {\"prompt_tokens\": 9, \"completion_tokens\": 2}"),
+                chunk("{}", "\"stop\"")
+                        .replace("\"usage\": null", "\"usage\": {\"prompt_tokens\": 9, \"completion_tokens\": 3}"));
+        UPSTREAM.willAnswer(Streamed.events(NO_PAUSE, FakeOpenAiUpstream.sse(chunks), Ending.FINISH));
+        RecordingListener listener = new RecordingListener();
+
+        provider.stream(request(), listener);
+
+        listener.awaitEnd(WAIT).assertFollowedTheContract();
+        assertThat(listener.kinds()).containsExactly("open", "chunk", "chunk", "chunk", "usage", "complete");
+        assertThat(listener.usage()).isEqualTo(new TokenUsage(9, 3, 12, 0, 0));
+    }
+
+    @Test
     void eventsAreFramedByTheServerSentEventRules() {
         String role = chunk("{\"role\": \"assistant\", \"content\": \"\"}", null);
         String content = chunk("{\"content\": \"a\\nb\"}", null);
@@ -191,7 +225,7 @@ class OpenAiCompatibleProviderStreamTest {
 
     @Test
     void silenceLongerThanTheReadTimeoutBetweenChunksIsATimeout() {
-        ChatProvider impatient = provider(UPSTREAM.baseUrl(), Duration.milliseconds(500));
+        ChatProvider impatient = provider(UPSTREAM.baseUrl(), Duration.seconds(1));
         UPSTREAM.willAnswer(Streamed.events(NO_PAUSE, List.of(
                 "data: " + chunk("{\"role\": \"assistant\", \"content\": \"\"}", null) + "\n\n"), Ending.HANG));
         RecordingListener listener = new RecordingListener();
@@ -204,15 +238,15 @@ class OpenAiCompatibleProviderStreamTest {
         assertThat(listener.error().clientError().getCode()).isEqualTo("upstream_timeout");
         RecordingListener.Call last = listener.calls().get(2);
         RecordingListener.Call chunk = listener.calls().get(1);
-        assertThat((last.nanos() - chunk.nanos()) / 1_000_000).isBetween(450L, 2000L);
+        assertThat((last.nanos() - chunk.nanos()) / 1_000_000).isBetween(950L, 3000L);
     }
 
     @Test
     void steadyStreamLastingLongerThanTheReadTimeoutIsNotCut() {
-        ChatProvider impatient = provider(UPSTREAM.baseUrl(), Duration.milliseconds(500));
+        ChatProvider impatient = provider(UPSTREAM.baseUrl(), Duration.seconds(1));
         List<String> chunks = IntStream.range(0, 8).mapToObj(i -> chunk("{\"content\": \"" + i + "\"}", null))
                 .toList();
-        UPSTREAM.willAnswer(Streamed.events(java.time.Duration.ofMillis(200), FakeOpenAiUpstream.sse(chunks),
+        UPSTREAM.willAnswer(Streamed.events(java.time.Duration.ofMillis(300), FakeOpenAiUpstream.sse(chunks),
                 Ending.FINISH));
         RecordingListener listener = new RecordingListener();
 
@@ -240,6 +274,21 @@ class OpenAiCompatibleProviderStreamTest {
         assertThat(listener.calls().size()).isLessThanOrEqualTo(seen + 1);
         assertThat(listener.kinds()).doesNotContain("complete", "error", "usage");
         listener.assertFollowedTheContract();
+    }
+
+    @Test
+    void listenerThatFailsGetsOneErrorAndTheConnectionIsClosed() {
+        List<String> chunks = IntStream.range(0, 100).mapToObj(i -> chunk("{\"content\": \"" + i + " \"}", null))
+                .toList();
+        UPSTREAM.willAnswer(Streamed.events(java.time.Duration.ofMillis(20), FakeOpenAiUpstream.sse(chunks),
+                Ending.FINISH));
+        RecordingListener listener = RecordingListener.failingAtChunk(2);
+
+        provider.stream(request(), listener);
+
+        listener.awaitEnd(WAIT).assertFollowedTheContract();
+        await().atMost(WAIT).until(() -> UPSTREAM.hangUps() == 1);
+        assertThat(listener.kinds()).containsExactly("open", "chunk", "chunk", "error");
     }
 
     @Test

@@ -21,6 +21,20 @@ final class RecordingListener implements StreamListener {
     private final List<String> breaches = new ArrayList<>();
     private final CountDownLatch ended = new CountDownLatch(1);
     private final long created = System.nanoTime();
+    private final int failingChunk;
+
+    RecordingListener() {
+        this(0);
+    }
+
+    private RecordingListener(int failingChunk) {
+        this.failingChunk = failingChunk;
+    }
+
+    /** A listener that throws from {@code onChunk} when the given chunk (counting from 1) arrives. */
+    static RecordingListener failingAtChunk(int chunk) {
+        return new RecordingListener(chunk);
+    }
 
     @Override
     public synchronized void onOpen() {
@@ -36,6 +50,9 @@ final class RecordingListener implements StreamListener {
             breaches.add("onChunk after " + kinds());
         }
         add(new Call("chunk", chunk, null, null, System.nanoTime()));
+        if (chunks().size() == failingChunk) {
+            throw new IllegalStateException("listener failure on purpose");
+        }
     }
 
     @Override
