@@ -19,12 +19,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.math.BigDecimal;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.net.http.HttpResponse;
 import java.util.Map;
 import java.util.UUID;
 
 import static org.aigateway.gateway.OpenAiErrorAssert.assertOpenAiError;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** The gateway in front of Anthropic's Messages API, played by a local HTTP server. */
 @ExtendWith(DropwizardExtensionsSupport.class)
@@ -117,6 +121,65 @@ class AnthropicUpstreamTest {
         JsonNode record = history(id);
         assertThat(record.path("cache_creation_tokens").asLong()).isEqualTo(2000);
         assertThat(record.path("cost").decimalValue()).isEqualByComparingTo(expected);
+    }
+
+    @Test
+    void streamedAnswerArrivesAsOpenAiChunksAndIsBilledWithItsCacheTokens() throws Exception {
+        UPSTREAM.willAnswer(FakeUpstream.Streamed.events(Duration.ofMillis(10), List.of(
+                FakeAnthropicUpstream.event("message_start", """
+                        {"type": "message_start", "message": {"id": "msg_1", "type": "message", "role": "assistant",
+                         "model": "claude-sonnet-4-5", "content": [], "stop_reason": null,
+                         "usage": {"input_tokens": 20, "cache_read_input_tokens": 1000,
+                                   "cache_creation_input_tokens": 100, "output_tokens": 1}}}"""),
+                FakeAnthropicUpstream.event("content_block_start", """
+                        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}"""),
+                FakeAnthropicUpstream.event("ping", "{\"type\": \"ping\"}"),
+                FakeAnthropicUpstream.event("content_block_delta", """
+                        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Bon"}}"""),
+                FakeAnthropicUpstream.event("content_block_delta", """
+                        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "jour"}}"""),
+                FakeAnthropicUpstream.event("content_block_stop", "{\"type\": \"content_block_stop\", \"index\": 0}"),
+                FakeAnthropicUpstream.event("message_delta", """
+                        {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null},
+                         "usage": {"output_tokens": 7}}"""),
+                FakeAnthropicUpstream.event("message_stop", "{\"type\": \"message_stop\"}")),
+                FakeUpstream.Ending.FINISH));
+
+        HttpResponse<String> response = client.chat(key, """
+                {"model": "claude-test", "stream": true, "stream_options": {"include_usage": true},
+                 "messages": [{"role": "user", "content": "Hello"}]}""");
+
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(UPSTREAM.onlyRequest().body().path("stream").asBoolean()).isTrue();
+        List<JsonNode> chunks = new ArrayList<>();
+        for (String line : response.body().lines().filter(line -> line.startsWith("data: {")).toList()) {
+            chunks.add(APP.getObjectMapper().readTree(line.substring(6)));
+        }
+        assertThat(response.body()).endsWith("data: [DONE]\n\n");
+        StringBuilder text = new StringBuilder();
+        chunks.forEach(chunk -> chunk.path("choices").forEach(
+                choice -> text.append(choice.path("delta").path("content").asText(""))));
+        assertThat(text).hasToString("Bonjour");
+        assertThat(chunks).anySatisfy(chunk ->
+                assertThat(chunk.path("choices").path(0).path("finish_reason").asText()).isEqualTo("stop"));
+        JsonNode usage = chunks.get(chunks.size() - 1).path("usage");
+        assertThat(usage.path("prompt_tokens").asLong()).isEqualTo(1120);
+        assertThat(usage.path("completion_tokens").asLong()).isEqualTo(7);
+        assertThat(usage.path("prompt_tokens_details").path("cached_tokens").asLong()).isEqualTo(1000);
+
+        String id = requestId(response);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> !"pending".equals(historyRow(id).get("status")));
+        Map<String, Object> row = historyRow(id);
+        assertThat(row).containsEntry("status", "success").containsEntry("stream", true)
+                .containsEntry("prompt_tokens", 1120L).containsEntry("cached_tokens", 1000L)
+                .containsEntry("cache_creation_tokens", 100L).containsEntry("completion_tokens", 7L);
+        BigDecimal expected = BigDecimal.valueOf(20).multiply(INPUT)
+                .add(BigDecimal.valueOf(1000).multiply(CACHE_READ))
+                .add(BigDecimal.valueOf(100).multiply(CACHE_WRITE))
+                .add(BigDecimal.valueOf(7).multiply(OUTPUT))
+                .divide(BigDecimal.valueOf(1_000_000));
+        assertThat((BigDecimal) row.get("cost")).isEqualByComparingTo(expected);
     }
 
     @Test
