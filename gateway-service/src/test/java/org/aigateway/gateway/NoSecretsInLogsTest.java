@@ -14,11 +14,11 @@ import org.jdbi.v3.sqlobject.SqlObjectPlugin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -32,9 +32,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * API keys never reach a log or the database in plaintext: a gateway run that sees valid, unknown, revoked and
- * misplaced keys (in headers, in the query string, in a malformed header) and the keys command, with every line
- * the application and request logs wrote searched for each key, its secret part and its SHA-256.
+ * API keys never reach a log or the database in plaintext: a gateway run at DEBUG that sees valid, unknown,
+ * revoked and misplaced keys (in headers, in the query string, in a malformed header) and the keys command, with
+ * every line the application and request logs wrote searched for each key, its secret part and its SHA-256.
  */
 @ExtendWith(DropwizardExtensionsSupport.class)
 class NoSecretsInLogsTest {
@@ -46,11 +46,16 @@ class NoSecretsInLogsTest {
             .installPlugin(new SqlObjectPlugin())
             .installPlugin(new PostgresPlugin());
 
+    // The keys command configures logging for the whole JVM, so it runs before the application configures its own.
+    private static final String FROM_COMMAND = createAndRevokeWithTheKeysCommand();
+
     private static final DropwizardAppExtension<GatewayConfiguration> APP = new DropwizardAppExtension<>(
             GatewayApplication.class,
             ResourceHelpers.resourceFilePath("test-gateway.yml"),
             ConfigOverride.config("database.url", DB::url),
-            ConfigOverride.config("rabbitmq.uri", VHOST::uri));
+            ConfigOverride.config("rabbitmq.uri", VHOST::uri),
+            // As an operator would to find a problem; the loggers pinned in the configuration must still hold.
+            ConfigOverride.config("logging.level", "DEBUG"));
 
     private static final String HELLO = """
             {"model": "mock-1", "messages": [{"role": "user", "content": "Hello there"}]}""";
@@ -61,17 +66,14 @@ class NoSecretsInLogsTest {
     }
 
     @Test
-    void noKeyNorItsHashAppearsInAnyLogOrInPlaintextAtRest(@TempDir Path dir) throws Exception {
+    void noKeyNorItsHashAppearsInAnyLogOrInPlaintextAtRest() {
         ApiKeys keys = new ApiKeys(JDBI.onDemand(ApiKeyDao.class));
         String valid = keys.create("alice", "laptop", false).plaintext();
         String admin = keys.create("ops", null, true).plaintext();
         ApiKeys.Issued revoked = keys.create("alice", "old", false);
         keys.revoke(revoked.key().prefix());
         String unknown = "sk-gw-" + UUID.randomUUID().toString().replace("-", "") + "UNKNOWNkey";
-        Path config = GatewayCli.writeConfig(dir, DB);
-        String fromCommand = GatewayCli.runForStdout("keys", "create", "--user", "carol", config.toString()).strip();
-        GatewayCli.runForStdout("keys", "list", config.toString());
-        GatewayCli.runForStdout("keys", "revoke", "--key", fromCommand.substring(0, 14), config.toString());
+        String fromCommand = FROM_COMMAND;
         List<String> secrets = List.of(valid, admin, revoked.plaintext(), unknown, fromCommand);
         GatewayClient client = new GatewayClient(APP::getLocalPort, APP.getObjectMapper());
         String marker = UUID.randomUUID().toString();
@@ -119,6 +121,18 @@ class NoSecretsInLogsTest {
                 assertThat(everything).as("table %s must not hold a key", table).doesNotContain(secret)
                         .doesNotContain(secret.substring(14));
             }
+        }
+    }
+
+    private static String createAndRevokeWithTheKeysCommand() {
+        try {
+            Path config = GatewayCli.writeConfig(Files.createTempDirectory("keys-command"), DB);
+            String key = GatewayCli.runForStdout("keys", "create", "--user", "carol", config.toString()).strip();
+            GatewayCli.runForStdout("keys", "list", config.toString());
+            GatewayCli.runForStdout("keys", "revoke", "--key", key.substring(0, 14), config.toString());
+            return key;
+        } catch (Exception e) {
+            throw new IllegalStateException("the keys command failed", e);
         }
     }
 
