@@ -117,7 +117,7 @@ public class ConsumerFactory {
         this.deadLetterThreshold = deadLetterThreshold;
     }
 
-    /** Larger messages are dead-lettered unread; events carry their request, so this stays above the gateway's limit. */
+    /** Larger messages are dead-lettered unread; events carry their request, so keep it above the gateway's limit. */
     @JsonProperty
     public DataSize getMaxEventSize() {
         return maxEventSize;
