@@ -93,7 +93,7 @@ public class AnalyticsApplication extends Application<AnalyticsConfiguration> {
         ConsumerFactory consumerConfig = configuration.getConsumer();
         BrokerConnection broker = configuration.getRabbitmq().build(environment, "analytics-service:consumer");
         EventConsumer consumer = new EventConsumer(consumerConfig,
-                new EventParser(environment.getObjectMapper()),
+                new EventParser(environment.getObjectMapper(), consumerConfig.getMaxEventSize().toBytes()),
                 jdbi.onDemand(IngestDao.class),
                 new DatabaseGuard(jdbi, consumerConfig.getDatabaseCheckInterval().toJavaDuration()),
                 ConsumerMetrics.register(environment.metrics()),

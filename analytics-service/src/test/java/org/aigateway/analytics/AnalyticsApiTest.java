@@ -202,6 +202,37 @@ class AnalyticsApiTest {
         }
     }
 
+    @Test
+    void requestsJettyRefusesGetOpenAiErrorsToo() throws Exception {
+        String token = APP.getConfiguration().getApiToken();
+        Map<String, Integer> statusByRequest = Map.of(
+                "GET /v1/analytics/usage HTTP/1.1\r\nAuthorization: Bearer " + token + "\u0001\r\n", 400,
+                "GET /v1/analytics/usage HTTP/1.1\r\nX-Padding: " + "p".repeat(20_000) + "\r\n", 431,
+                "GET /v1/analytics/users/a%2Fb HTTP/1.1\r\n", 400,
+                "GET /v1/analytics/events?cursor=" + "c".repeat(20_000) + " HTTP/1.1\r\n", 414,
+                "TRACE /v1/analytics/usage HTTP/1.1\r\n", 405);
+        for (Map.Entry<String, Integer> request : statusByRequest.entrySet()) {
+            String answer = exchange(request.getKey() + "Host: x\r\nConnection: close\r\n\r\n");
+            String what = request.getKey().substring(0, Math.min(60, request.getKey().length()));
+            assertThat(answer).as(what).startsWith("HTTP/1.1 " + request.getValue() + " ");
+            assertThat(answer.lines().anyMatch(l -> l.equalsIgnoreCase("Content-Type: application/json"))).as(what).isTrue();
+            JsonNode error = APP.getObjectMapper().readTree(answer.substring(answer.indexOf("\r\n\r\n") + 4)).path("error");
+            List<String> fields = new ArrayList<>();
+            error.fieldNames().forEachRemaining(fields::add);
+            assertThat(fields).as(what).containsExactlyInAnyOrder("message", "type", "param", "code");
+            assertThat(answer).as(what).doesNotContain(token, "<html", "Exception");
+        }
+    }
+
+    /** One raw HTTP/1.1 exchange, for requests no client library sends. */
+    private static String exchange(String request) throws IOException {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", APP.getLocalPort())) {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            return new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        }
+    }
+
     private static List<String> keys(JsonNode report) {
         List<String> keys = new ArrayList<>();
         report.path("rows").forEach(row -> keys.add(row.path("key").asText()));

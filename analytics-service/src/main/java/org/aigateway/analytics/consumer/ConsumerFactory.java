@@ -2,7 +2,9 @@ package org.aigateway.analytics.consumer;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.dropwizard.util.DataSize;
 import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MinDataSize;
 import io.dropwizard.validation.MinDuration;
 import io.dropwizard.validation.ValidationMethod;
 import jakarta.validation.constraints.Max;
@@ -40,6 +42,10 @@ public class ConsumerFactory {
 
     @Min(0)
     private long deadLetterThreshold = 0;
+
+    @NotNull
+    @MinDataSize(1024)
+    private DataSize maxEventSize = DataSize.mebibytes(8);
 
     @JsonProperty
     public int getPrefetch() {
@@ -109,6 +115,17 @@ public class ConsumerFactory {
     @JsonProperty
     public void setDeadLetterThreshold(long deadLetterThreshold) {
         this.deadLetterThreshold = deadLetterThreshold;
+    }
+
+    /** Larger messages are dead-lettered unread; events carry their request, so keep it above the gateway's limit. */
+    @JsonProperty
+    public DataSize getMaxEventSize() {
+        return maxEventSize;
+    }
+
+    @JsonProperty
+    public void setMaxEventSize(DataSize maxEventSize) {
+        this.maxEventSize = maxEventSize;
     }
 
     /** A batch is acknowledged only once complete, so a batch larger than the prefetch would never fill up. */

@@ -3,6 +3,9 @@ package org.aigateway.analytics.consumer;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.CoercionAction;
+import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
+import com.fasterxml.jackson.databind.type.LogicalType;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import org.aigateway.analytics.events.IncomingEvent;
 import org.aigateway.contracts.UsageEvent;
@@ -19,12 +22,38 @@ public class EventParser {
     private static final int COST_INTEGER_DIGITS = 12;
 
     private final ObjectMapper mapper;
+    private final long maxBytes;
 
-    public EventParser(ObjectMapper mapper) {
-        this.mapper = mapper;
+    /** @param maxBytes larger messages are rejected unread */
+    public EventParser(ObjectMapper mapper, long maxBytes) {
+        this.mapper = strict(mapper);
+        this.maxBytes = maxBytes;
+    }
+
+    /**
+     * The publisher writes every field with its own JSON type; a token count of 1.5 or "12", or a user id of 42,
+     * comes from something else and would be stored as something it is not (Jackson would truncate or convert it).
+     */
+    private static ObjectMapper strict(ObjectMapper mapper) {
+        ObjectMapper strict = mapper.copy();
+        strict.coercionConfigFor(LogicalType.Integer)
+                .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        strict.coercionConfigFor(LogicalType.Float)
+                .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        strict.coercionConfigFor(LogicalType.Textual)
+                .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+                .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        return strict;
     }
 
     public IncomingEvent parse(byte[] body) throws InvalidEventException {
+        if (body.length > maxBytes) {
+            throw new InvalidEventException("message of " + body.length + " bytes is over the limit of " + maxBytes);
+        }
         JsonNode tree;
         try {
             tree = mapper.readTree(body);
@@ -43,6 +72,9 @@ public class EventParser {
         if (!tree.hasNonNull("schemaVersion")) {
             throw new InvalidEventException("schemaVersion is missing");
         }
+        // A number would be read as seconds since the epoch; the publisher always writes ISO-8601.
+        require(!tree.hasNonNull("timestamp") || tree.get("timestamp").isTextual(),
+                "timestamp is not an ISO-8601 string");
         validate(event);
         // PostgreSQL text and jsonb cannot hold NUL; the insert would fail on every attempt.
         require(!new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("\\u0000"),

@@ -8,13 +8,15 @@ import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class EventParserTest {
     private static final ObjectMapper MAPPER = EventJson.newMapper();
-    private final EventParser parser = new EventParser(MAPPER);
+    private final EventParser parser = new EventParser(MAPPER, 64 * 1024);
 
     private static ObjectNode valid() throws Exception {
         return (ObjectNode) MAPPER.readTree("""
@@ -88,6 +90,41 @@ class EventParserTest {
     @Test
     void malformedIdIsRejected() throws Exception {
         assertRejected(valid().put("eventId", "not-a-uuid"), "not a usage event");
+    }
+
+    @Test
+    void wrongJsonTypesAreRejectedNotConverted() throws Exception {
+        Map<String, String> reasonByChange = new LinkedHashMap<>();
+        reasonByChange.put("/properties/promptTokens=1.5", "not a usage event");
+        reasonByChange.put("/properties/promptTokens=\"12\"", "not a usage event");
+        reasonByChange.put("/properties/completionTokens=true", "not a usage event");
+        reasonByChange.put("/properties/cost=\"0.1\"", "not a usage event");
+        reasonByChange.put("/properties/model=7", "not a usage event");
+        reasonByChange.put("/userId=42", "not a usage event");
+        reasonByChange.put("/userId={\"id\":1}", "not a usage event");
+        reasonByChange.put("/eventType=true", "not a usage event");
+        reasonByChange.put("/schemaVersion=\"1\"", "not a usage event");
+        reasonByChange.put("/eventId=42", "not a usage event");
+        reasonByChange.put("/properties=[1,2]", "not a usage event");
+        reasonByChange.put("/metadata=\"none\"", "not a usage event");
+        reasonByChange.put("/timestamp=1738367999", "timestamp is not an ISO-8601 string");
+        for (Map.Entry<String, String> change : reasonByChange.entrySet()) {
+            String[] pathAndValue = change.getKey().split("=", 2);
+            ObjectNode node = valid();
+            String[] path = pathAndValue[0].substring(1).split("/");
+            ObjectNode parent = path.length == 1 ? node : (ObjectNode) node.get(path[0]);
+            parent.set(path[path.length - 1], MAPPER.readTree(pathAndValue[1]));
+            assertThatThrownBy(() -> parse(node)).as(change.getKey()).isInstanceOf(InvalidEventException.class)
+                    .hasMessageContaining(change.getValue());
+        }
+    }
+
+    @Test
+    void messageOverTheLimitIsRejectedUnread() throws Exception {
+        ObjectNode node = valid();
+        ((ObjectNode) node.get("metadata")).put("requestData", "x".repeat(64 * 1024));
+
+        assertRejected(node, "over the limit of 65536");
     }
 
     @Test

@@ -16,6 +16,7 @@ import org.aigateway.gateway.auth.Caller;
 import org.aigateway.gateway.chat.ChatCompletionService.ChatRequest;
 
 import java.io.InputStream;
+import java.util.List;
 
 /**
  * OpenAI's {@code POST /v1/chat/completions}, also under the bare {@code /chat/completions}. The body is read as
@@ -43,7 +44,7 @@ public class ChatCompletionResource {
     @POST
     @Path("v1/chat/completions")
     @Produces(MediaType.WILDCARD)
-    public void create(@Auth Caller caller, @HeaderParam(SESSION_ID_HEADER) String sessionId, InputStream body,
+    public void create(@Auth Caller caller, @HeaderParam(SESSION_ID_HEADER) List<String> sessionId, InputStream body,
                        @Suspended AsyncResponse response) {
         try {
             ChatRequest request = chat.prepare(sessionId, json.readTree(RequestBodies.readAtMost(body, maxBodyBytes)));
@@ -66,7 +67,7 @@ public class ChatCompletionResource {
     @POST
     @Path("chat/completions")
     @Produces(MediaType.WILDCARD)
-    public void createUnversioned(@Auth Caller caller, @HeaderParam(SESSION_ID_HEADER) String sessionId,
+    public void createUnversioned(@Auth Caller caller, @HeaderParam(SESSION_ID_HEADER) List<String> sessionId,
                                   InputStream body, @Suspended AsyncResponse response) {
         create(caller, sessionId, body, response);
     }

@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -74,9 +75,14 @@ public class ChatCompletionService {
         this.gatewayInstance = gatewayInstance;
     }
 
-    public ChatRequest prepare(String sessionHeader, JsonNode requestBody) {
+    /** @param sessionHeaders every {@code X-Session-Id} header the request carried */
+    public ChatRequest prepare(List<String> sessionHeaders, JsonNode requestBody) {
         long started = System.nanoTime();
-        String sessionId = validator.validateSessionId(sessionHeader);
+        if (sessionHeaders != null && sessionHeaders.size() > 1) {
+            throw ApiException.invalidRequest("Send at most one X-Session-Id header.", "X-Session-Id");
+        }
+        String sessionId = validator.validateSessionId(
+                sessionHeaders == null || sessionHeaders.isEmpty() ? null : sessionHeaders.get(0));
         return new ChatRequest(sessionId, validator.validate(requestBody), started);
     }
 

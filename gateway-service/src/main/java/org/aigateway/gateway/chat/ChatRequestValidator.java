@@ -18,6 +18,7 @@ public class ChatRequestValidator {
     private static final Pattern SESSION_ID = Pattern.compile("[A-Za-z0-9._:@/-]{1,128}");
     static final int MAX_MESSAGES = 10_000;
     private static final int MAX_DECIMAL_EXPONENT = 308;
+    static final int MAX_ADDED_DIGITS = 10_000;
 
     /** A request that passed validation, resolved to its configured model. */
     public record ValidChatRequest(ModelCatalog.Model model, ObjectNode body, boolean stream) {
@@ -34,7 +35,7 @@ public class ChatRequestValidator {
             throw ApiException.invalidRequest("The request body must be a JSON object.", null);
         }
         ObjectNode body = (ObjectNode) root;
-        rejectUnrepresentableNumbers(body, "");
+        rejectUnrepresentableNumbers(body, "", new int[] {MAX_ADDED_DIGITS});
         JsonNode model = body.get("model");
         if (model == null || model.isNull()) {
             throw ApiException.invalidRequest("you must provide a model parameter", "model");
@@ -58,14 +59,17 @@ public class ChatRequestValidator {
         if (body.has("user") && !body.get("user").isTextual() && !body.get("user").isNull()) {
             throw ApiException.invalidRequest("'user' must be a string.", "user");
         }
+        validatePassThroughTypes(body);
         return new ValidChatRequest(resolved, body, stream);
     }
 
     /**
      * Numbers beyond what a double can hold (1e999999999) parse fine as BigDecimal but cannot be stored or
-     * forwarded as plain JSON numbers; refuse them wherever they are, also in fields passed through.
+     * forwarded as plain JSON numbers; refuse them wherever they are, also in fields passed through. Numbers are
+     * written out in full when stored and forwarded, so {@code 1e300} grows from 5 characters to 301: the digits
+     * a whole request may gain that way are limited, or a small request would become a huge history row.
      */
-    private static void rejectUnrepresentableNumbers(JsonNode node, String path) {
+    private static void rejectUnrepresentableNumbers(JsonNode node, String path, int[] digitsLeft) {
         if (node.isBigDecimal()) {
             java.math.BigDecimal value = node.decimalValue();
             if (Math.abs((long) value.precision() - value.scale()) > MAX_DECIMAL_EXPONENT
@@ -73,16 +77,22 @@ public class ChatRequestValidator {
                 throw ApiException.invalidRequest("Number out of range at '" + (path.isEmpty() ? "body" : path) + "'.",
                         path.isEmpty() ? null : path, "decimal_out_of_range");
             }
+            digitsLeft[0] -= value.scale() < 0 ? -value.scale() : Math.max(0, value.scale() - value.precision());
+            if (digitsLeft[0] < 0) {
+                throw ApiException.invalidRequest("Numbers with large exponents grow the request by more than "
+                        + MAX_ADDED_DIGITS + " digits when written out in full; the limit was passed at '" + path
+                        + "'.", path.isEmpty() ? null : path, "decimal_out_of_range");
+            }
         } else if (node.isBigInteger() && node.bigIntegerValue().bitLength() > 1024) {
             throw ApiException.invalidRequest("Number out of range at '" + path + "'.", path, "integer_out_of_range");
         } else if (node.isContainerNode()) {
             if (node.isArray()) {
                 for (int i = 0; i < node.size(); i++) {
-                    rejectUnrepresentableNumbers(node.get(i), path + "[" + i + "]");
+                    rejectUnrepresentableNumbers(node.get(i), path + "[" + i + "]", digitsLeft);
                 }
             } else {
                 node.fields().forEachRemaining(field -> rejectUnrepresentableNumbers(field.getValue(),
-                        path.isEmpty() ? field.getKey() : path + "." + field.getKey()));
+                        path.isEmpty() ? field.getKey() : path + "." + field.getKey(), digitsLeft));
             }
         }
     }
@@ -103,6 +113,49 @@ public class ChatRequestValidator {
             throw ApiException.invalidRequest("'stream_options.include_usage' must be a boolean.",
                     "stream_options.include_usage");
         }
+    }
+
+    /**
+     * Fields the gateway passes on without reading, checked only for their JSON type: a request every upstream
+     * would refuse is refused here, before it costs a history row and an upstream call.
+     */
+    private static void validatePassThroughTypes(ObjectNode body) {
+        JsonNode stop = body.get("stop");
+        if (stop != null && !stop.isNull() && !stop.isTextual()
+                && !(stop.isArray() && allMatch(stop, JsonNode::isTextual))) {
+            throw ApiException.invalidRequest("'stop' must be a string or an array of strings.", "stop");
+        }
+        optionalBoolean(body, "logprobs");
+        optionalBoolean(body, "parallel_tool_calls");
+        optionalInteger(body, "seed", Long.MIN_VALUE, Long.MAX_VALUE);
+        optionalInteger(body, "top_logprobs", 0, 20);
+        JsonNode logitBias = body.get("logit_bias");
+        if (logitBias != null && !logitBias.isNull() && !(logitBias.isObject()
+                && allMatch(logitBias, bias -> bias.isNumber() && bias.asDouble() >= -100 && bias.asDouble() <= 100))) {
+            throw ApiException.invalidRequest("'logit_bias' must map token ids to numbers from -100 to 100.",
+                    "logit_bias");
+        }
+        JsonNode tools = body.get("tools");
+        if (tools != null && !tools.isNull() && !(tools.isArray() && allMatch(tools, JsonNode::isObject))) {
+            throw ApiException.invalidRequest("'tools' must be an array of objects.", "tools");
+        }
+        JsonNode toolChoice = body.get("tool_choice");
+        if (toolChoice != null && !toolChoice.isNull() && !toolChoice.isTextual() && !toolChoice.isObject()) {
+            throw ApiException.invalidRequest("'tool_choice' must be a string or an object.", "tool_choice");
+        }
+        JsonNode responseFormat = body.get("response_format");
+        if (responseFormat != null && !responseFormat.isNull() && !responseFormat.isObject()) {
+            throw ApiException.invalidRequest("'response_format' must be an object.", "response_format");
+        }
+    }
+
+    private static boolean allMatch(JsonNode container, java.util.function.Predicate<JsonNode> test) {
+        for (JsonNode element : container) {
+            if (!test.test(element)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** The session header is optional, but when present it must be a short, printable identifier. */
