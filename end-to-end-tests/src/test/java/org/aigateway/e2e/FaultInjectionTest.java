@@ -49,7 +49,7 @@ class FaultInjectionTest {
     }
 
     private static LoadGenerator load() {
-        return pipeline.load(REQUESTS_PER_SECOND, new LoadGenerator.Mix(LoadGenerator.streamingRequested(), false));
+        return pipeline.load(2, REQUESTS_PER_SECOND, new LoadGenerator.Mix(LoadGenerator.streamingRequested(), false));
     }
 
     @Test

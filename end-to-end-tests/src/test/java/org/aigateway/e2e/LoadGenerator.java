@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -45,6 +47,7 @@ final class LoadGenerator implements AutoCloseable {
     private final AtomicLong historyReads = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
     private final List<String> failureSamples = new CopyOnWriteArrayList<>();
+    private final Queue<Long> latenciesMillis = new ConcurrentLinkedQueue<>();
     private volatile boolean running;
 
     /**
@@ -117,6 +120,11 @@ final class LoadGenerator implements AutoCloseable {
         return List.copyOf(failureSamples);
     }
 
+    /** The client-side time of every request answered so far, sorted, in milliseconds. */
+    List<Long> sortedLatenciesMillis() {
+        return latenciesMillis.stream().sorted().toList();
+    }
+
     private void run(String key, String session) {
         long next = System.nanoTime();
         for (long i = 0; running; i++) {
@@ -134,6 +142,7 @@ final class LoadGenerator implements AutoCloseable {
                 return;
             }
             sent.incrementAndGet();
+            long began = System.nanoTime();
             try {
                 send(key, session, i);
             } catch (IOException e) {
@@ -141,6 +150,7 @@ final class LoadGenerator implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
+            latenciesMillis.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began));
         }
     }
 

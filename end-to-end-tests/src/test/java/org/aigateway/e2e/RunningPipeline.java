@@ -107,8 +107,9 @@ final class RunningPipeline implements AutoCloseable {
         return pipeline;
     }
 
-    LoadGenerator load(double requestsPerSecond, LoadGenerator.Mix mix) {
-        return new LoadGenerator(gateway::port, keys, 2, requestsPerSecond, mix);
+    /** Load from every user, each with {@code sessionsPerUser} sessions that wait for their answers. */
+    LoadGenerator load(int sessionsPerUser, double requestsPerSecond, LoadGenerator.Mix mix) {
+        return new LoadGenerator(gateway::port, keys, sessionsPerUser, requestsPerSecond, mix);
     }
 
     long pendingRequests() {

@@ -26,6 +26,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class SoakTest {
     private static final Duration SAMPLE_EVERY = Duration.ofSeconds(15);
+    /** Sessions wait for their answers: enough of them keep the rate steady while a busy machine answers slowly. */
+    private static final int SESSIONS_PER_USER = 5;
     private static final Duration CONVERGENCE = Duration.ofMinutes(2);
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final double MIB = 1024 * 1024;
@@ -42,33 +44,39 @@ class SoakTest {
         List<Sample> samples = new ArrayList<>();
         List<String> report = new ArrayList<>();
         try (RunningPipeline pipeline = RunningPipeline.start("soak")) {
-            LoadGenerator load = pipeline.load(rate, new LoadGenerator.Mix(streaming, true));
+            LoadGenerator load = pipeline.load(SESSIONS_PER_USER, rate, new LoadGenerator.Mix(streaming, true));
             Instant started = Instant.now();
+            Instant end = started.plus(duration);
             load.start();
             try {
-                samples.add(sample(pipeline, load, started));
-                while (Duration.between(started, Instant.now()).compareTo(duration) < 0) {
-                    Duration left = duration.minus(Duration.between(started, Instant.now()));
-                    Thread.sleep(Math.max(1, Math.min(SAMPLE_EVERY.toMillis(), left.toMillis())));
+                for (Instant next = started.plus(SAMPLE_EVERY); next.isBefore(end); next = next.plus(SAMPLE_EVERY)) {
+                    Thread.sleep(Math.max(1, Duration.between(Instant.now(), next).toMillis()));
                     samples.add(sample(pipeline, load, started));
                 }
+                Thread.sleep(Math.max(1, Duration.between(Instant.now(), end).toMillis()));
             } finally {
                 load.close();
             }
             Duration ran = Duration.between(started, Instant.now());
+            samples.add(sample(pipeline, load, started));
             long unsentAtEnd = pipeline.unsentEvents();
             Instant drainStarted = Instant.now();
             pipeline.awaitHistoryAndAnalyticsAgree(CONVERGENCE);
             Duration drained = Duration.between(drainStarted, Instant.now());
             String reconcile = pipeline.reconcileCommand().stdout();
 
-            report.add(String.format(Locale.ROOT, "soak: %d s at a target of %.1f requests/s, streaming %s",
-                    ran.toSeconds(), rate, streaming ? "on" : "off"));
+            report.add(String.format(Locale.ROOT, "soak: %d s at a target of %.1f requests/s from %d users x %d "
+                            + "sessions, streaming %s", ran.toSeconds(), rate, RunningPipeline.USERS.size(),
+                    SESSIONS_PER_USER, streaming ? "on" : "off"));
             report.add(String.format(Locale.ROOT, "requests sent %d (%.1f/s): completions 200 %d (streams %d), "
                             + "upstream-unreachable 502 as intended %d, history reads %d, failures %d",
                     load.sent(), load.sent() / (double) Math.max(1, ran.toSeconds()), load.succeeded(), load.streamed(),
                     load.upstreamErrors(), load.historyReads(), load.failures()));
             load.failureSamples().forEach(failure -> report.add("  failure: " + failure));
+            List<Long> latencies = load.sortedLatenciesMillis();
+            report.add(String.format(Locale.ROOT, "client-side latency ms: p50 %d, p95 %d, p99 %d, max %d",
+                    percentile(latencies, 50), percentile(latencies, 95), percentile(latencies, 99),
+                    percentile(latencies, 100)));
             report.add("heap MiB (used / used after a full GC), outbox unsent, over time:");
             report.add("     t(s)     sent  failed  unsent   gateway heap    analytics heap");
             for (Sample s : samples) {
@@ -109,6 +117,14 @@ class SoakTest {
     private static void collectGarbage(ServiceProcess service) throws IOException, InterruptedException {
         HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + service.adminPort() + "/tasks/gc"))
                 .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.discarding());
+    }
+
+    private static long percentile(List<Long> sorted, int percent) {
+        if (sorted.isEmpty()) {
+            return 0;
+        }
+        int index = (int) Math.ceil(percent / 100.0 * sorted.size()) - 1;
+        return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
     }
 
     /** {@code 90s}, {@code 5m}, {@code 1h}, or ISO-8601 such as {@code PT5M}. */
