@@ -3,11 +3,18 @@ MVN ?= mvn -B
 GATEWAY_JAR := gateway-service/target/gateway-service.jar
 ANALYTICS_JAR := analytics-service/target/analytics-service.jar
 
-.PHONY: help build test run services migrate clean clean-test-data
+.PHONY: help build test soak reconcile run services migrate clean clean-test-data
+
+# make soak: how long the steady mixed load runs, how many requests a second, and whether it streams.
+SOAK_DURATION ?= 5m
+SOAK_RATE ?= 20
+SOAK_STREAMING ?= false
 
 help:
 	@echo "make build            compile and package both services (runnable jars in */target/)"
 	@echo "make test             every unit and integration test, against the local PostgreSQL and RabbitMQ"
+	@echo "make soak             $(SOAK_DURATION) of steady mixed load on real processes (SOAK_DURATION, SOAK_RATE, SOAK_STREAMING)"
+	@echo "make reconcile        compare request history with analytics per user and day (config/analytics.yml)"
 	@echo "make run              build, create and migrate databases, start both services, print a demo curl"
 	@echo "make services         start PostgreSQL and RabbitMQ if nothing listens on their ports"
 	@echo "make migrate          apply both services' database migrations (config/*.yml)"
@@ -22,6 +29,16 @@ test:
 	scripts/ensure-toolchain.sh
 	scripts/ensure-services.sh
 	$(MVN) verify
+
+soak:
+	scripts/ensure-toolchain.sh
+	scripts/ensure-services.sh
+	$(MVN) verify -pl end-to-end-tests -am -Dtest=SoakTest -Dsurefire.failIfNoSpecifiedTests=false \
+	  -Dsoak.duration=$(SOAK_DURATION) -Dsoak.rate=$(SOAK_RATE) -De2e.streaming=$(SOAK_STREAMING); \
+	  status=$$?; cat end-to-end-tests/target/soak-report.txt 2>/dev/null; exit $$status
+
+reconcile: build
+	java -jar $(ANALYTICS_JAR) reconcile config/analytics.yml
 
 run: build
 	scripts/run.sh

@@ -28,6 +28,7 @@ import org.aigateway.analytics.events.EventsResource;
 import org.aigateway.analytics.events.IngestDao;
 import org.aigateway.analytics.performance.PerformanceDao;
 import org.aigateway.analytics.performance.PerformanceResource;
+import org.aigateway.analytics.reconcile.ReconcileCommand;
 import org.aigateway.analytics.usage.RebuildAggregatesTask;
 import org.aigateway.analytics.usage.UsageDao;
 import org.aigateway.analytics.usage.UsageResource;
@@ -68,6 +69,7 @@ public class AnalyticsApplication extends Application<AnalyticsConfiguration> {
                 return CHANGELOG;
             }
         });
+        bootstrap.addCommand(new ReconcileCommand());
         EventJson.configure(bootstrap.getObjectMapper());
         bootstrap.getObjectMapper().enable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
     }

@@ -7,6 +7,7 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
 import org.aigateway.analytics.consumer.ConsumerFactory;
+import org.aigateway.analytics.reconcile.ReconcileFactory;
 import org.aigateway.support.broker.RabbitMqFactory;
 
 /** The analytics service's settings, read from YAML with environment-variable substitution. */
@@ -25,6 +26,10 @@ public class AnalyticsConfiguration extends Configuration {
 
     @NotEmpty
     private String apiToken;
+
+    /** Only the {@code reconcile} command reads it. */
+    @Valid
+    private ReconcileFactory reconcile;
 
     @JsonProperty
     public DataSourceFactory getDatabase() {
@@ -54,6 +59,16 @@ public class AnalyticsConfiguration extends Configuration {
     @JsonProperty
     public void setConsumer(ConsumerFactory consumer) {
         this.consumer = consumer;
+    }
+
+    @JsonProperty
+    public ReconcileFactory getReconcile() {
+        return reconcile;
+    }
+
+    @JsonProperty
+    public void setReconcile(ReconcileFactory reconcile) {
+        this.reconcile = reconcile;
     }
 
     @JsonProperty

@@ -2,7 +2,10 @@ package org.aigateway.analytics.consumer;
 
 import com.codahale.metrics.health.HealthCheck;
 
-/** Unhealthy unless the worker of one work queue is running, subscribed, and not held up by the database. */
+/**
+ * Unhealthy unless the worker of one work queue is running, subscribed (the broker confirmed its consumer and has not
+ * cancelled it), and not held up by the database.
+ */
 public class ConsumerHealthCheck extends HealthCheck {
     private final EventConsumer consumer;
     private final String queue;
@@ -19,7 +22,8 @@ public class ConsumerHealthCheck extends HealthCheck {
             return Result.unhealthy("consumer of %s is not running", queue);
         }
         if (!status.subscribed()) {
-            return Result.unhealthy("consumer of %s is not subscribed (broker not connected?)", queue);
+            return Result.unhealthy("consumer of %s is not subscribed (broker not connected, setup failing, or consumer"
+                    + " cancelled)", queue);
         }
         if (status.pausedForDatabase()) {
             return Result.unhealthy("consumer of %s is paused until the database answers", queue);
