@@ -35,6 +35,8 @@ import org.aigateway.gateway.outbox.OutboxHealthCheck;
 import org.aigateway.gateway.outbox.OutboxRelay;
 import org.aigateway.gateway.outbox.RequestEvents;
 import org.aigateway.gateway.provider.ChatProvider;
+import org.aigateway.gateway.session.SessionDao;
+import org.aigateway.gateway.session.SessionsResource;
 import org.aigateway.support.broker.BrokerConnection;
 import org.aigateway.support.broker.BrokerHealthCheck;
 import org.aigateway.support.errors.ErrorMappers;
@@ -124,6 +126,10 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
                         events, relay::wakeUp, environment.getObjectMapper()),
                 environment.getObjectMapper(), maxBodyBytes));
         environment.jersey().register(new HistoryResource(history));
+
+        SessionDao sessions = jdbi.onDemand(SessionDao.class);
+        environment.lifecycle().manage(configuration.getSessions().buildSweeper(sessions, environment.metrics()));
+        environment.jersey().register(new SessionsResource(sessions, history));
         environment.jersey().register(new ModelsResource(catalog, Instant.now()));
     }
 }

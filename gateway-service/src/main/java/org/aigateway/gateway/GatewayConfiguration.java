@@ -13,6 +13,7 @@ import jakarta.validation.constraints.NotNull;
 import org.aigateway.gateway.model.ModelRoute;
 import org.aigateway.gateway.outbox.OutboxRelayFactory;
 import org.aigateway.gateway.provider.ProviderFactory;
+import org.aigateway.gateway.session.SessionsFactory;
 import org.aigateway.support.broker.RabbitMqFactory;
 
 import java.util.LinkedHashMap;
@@ -39,6 +40,10 @@ public class GatewayConfiguration extends Configuration {
     @Valid
     @NotNull
     private OutboxRelayFactory outbox = new OutboxRelayFactory();
+
+    @Valid
+    @NotNull
+    private SessionsFactory sessions = new SessionsFactory();
 
     @NotNull
     @MinDataSize(1024)
@@ -93,6 +98,16 @@ public class GatewayConfiguration extends Configuration {
     @JsonProperty
     public void setOutbox(OutboxRelayFactory outbox) {
         this.outbox = outbox;
+    }
+
+    @JsonProperty
+    public SessionsFactory getSessions() {
+        return sessions;
+    }
+
+    @JsonProperty
+    public void setSessions(SessionsFactory sessions) {
+        this.sessions = sessions;
     }
 
     @JsonProperty
