@@ -37,6 +37,8 @@ import org.aigateway.gateway.outbox.RequestEvents;
 import org.aigateway.gateway.provider.ChatProvider;
 import org.aigateway.gateway.session.SessionDao;
 import org.aigateway.gateway.session.SessionsResource;
+import org.aigateway.gateway.stats.UsageStatsDao;
+import org.aigateway.gateway.stats.UsageStatsResource;
 import org.aigateway.support.broker.BrokerConnection;
 import org.aigateway.support.broker.BrokerHealthCheck;
 import org.aigateway.support.errors.ErrorMappers;
@@ -44,6 +46,7 @@ import org.glassfish.jersey.server.filter.RolesAllowedDynamicFeature;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.postgres.PostgresPlugin;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -130,6 +133,7 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
         SessionDao sessions = jdbi.onDemand(SessionDao.class);
         environment.lifecycle().manage(configuration.getSessions().buildSweeper(sessions, environment.metrics()));
         environment.jersey().register(new SessionsResource(sessions, history));
+        environment.jersey().register(new UsageStatsResource(jdbi.onDemand(UsageStatsDao.class), Clock.systemUTC()));
         environment.jersey().register(new ModelsResource(catalog, Instant.now()));
     }
 }
