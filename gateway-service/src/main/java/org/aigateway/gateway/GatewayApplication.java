@@ -26,6 +26,7 @@ import org.aigateway.gateway.chat.ChatCompletionResource;
 import org.aigateway.gateway.chat.ChatCompletionService;
 import org.aigateway.gateway.chat.ChatRequestValidator;
 import org.aigateway.gateway.chat.RequestSizeLimitFilter;
+import org.aigateway.gateway.history.HistoryContent;
 import org.aigateway.gateway.history.HistoryResource;
 import org.aigateway.gateway.history.RequestHistoryDao;
 import org.aigateway.gateway.model.ModelCatalog;
@@ -123,6 +124,7 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
 
         long maxBodyBytes = configuration.getMaxRequestBodySize().toBytes();
         RequestHistoryDao history = jdbi.onDemand(RequestHistoryDao.class);
+        HistoryContent historyContent = configuration.getHistory().build(environment.getObjectMapper());
         environment.jersey().register(new RequestSizeLimitFilter(maxBodyBytes));
         environment.jersey().register(new ChatCompletionResource(
                 new ChatCompletionService(new ChatRequestValidator(catalog), history,

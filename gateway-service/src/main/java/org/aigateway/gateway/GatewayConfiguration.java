@@ -10,6 +10,7 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
+import org.aigateway.gateway.history.HistoryContentFactory;
 import org.aigateway.gateway.model.ModelRoute;
 import org.aigateway.gateway.outbox.OutboxRelayFactory;
 import org.aigateway.gateway.provider.ProviderFactory;
@@ -44,6 +45,10 @@ public class GatewayConfiguration extends Configuration {
     @Valid
     @NotNull
     private SessionsFactory sessions = new SessionsFactory();
+
+    @Valid
+    @NotNull
+    private HistoryContentFactory history = new HistoryContentFactory();
 
     @NotNull
     @MinDataSize(1024)
@@ -108,6 +113,16 @@ public class GatewayConfiguration extends Configuration {
     @JsonProperty
     public void setSessions(SessionsFactory sessions) {
         this.sessions = sessions;
+    }
+
+    @JsonProperty
+    public HistoryContentFactory getHistory() {
+        return history;
+    }
+
+    @JsonProperty
+    public void setHistory(HistoryContentFactory history) {
+        this.history = history;
     }
 
     @JsonProperty
