@@ -107,7 +107,8 @@ class HistoryContentAppTest {
         JsonNode storedResponse = storedJson(row, "response");
         assertThat(request.path("user").asText()).isEqualTo("[REDACTED]");
         assertThat(request.path("messages").get(0).path("content").asText()).isEqualTo("Answer briefly.");
-        assertThat(request.path("messages").get(1).path("content").asText()).isEqualTo("Mail [REDACTED], card [REDACTED]");
+        assertThat(request.path("messages").get(1).path("content").asText())
+                .isEqualTo("Mail [REDACTED], card [REDACTED]");
         assertThat(storedResponse.path("choices").get(0).path("message").path("content").asText())
                 .isEqualTo("This is a mock reply to: Mail [REDACTED], card [REDACTED]");
         assertThat(storedResponse.path("usage")).isEqualTo(answer.path("usage"));

@@ -358,8 +358,8 @@ class SessionsTest {
         chat(user.key, "elsewhere-" + UUID.randomUUID(), HELLO);
 
         JsonNode first = session(user.key, session, "limit=2");
-        JsonNode second = session(user.key, session, "limit=2&cursor=" + first.path("requests").path("next_cursor").asText());
-        JsonNode third = session(user.key, session, "limit=2&cursor=" + second.path("requests").path("next_cursor").asText());
+        JsonNode second = session(user.key, session, "limit=2&cursor=" + nextCursor(first));
+        JsonNode third = session(user.key, session, "limit=2&cursor=" + nextCursor(second));
 
         List<String> seen = new ArrayList<>();
         for (JsonNode page : List.of(first, second, third)) {
@@ -447,6 +447,10 @@ class SessionsTest {
 
     private static JsonNode session(String key, String session, String query) {
         return client.json(ok(get(key, "/v1/sessions/" + session + (query.isEmpty() ? "" : "?" + query))));
+    }
+
+    private static String nextCursor(JsonNode session) {
+        return session.path("requests").path("next_cursor").asText();
     }
 
     private static JsonNode list(String key, String query) {

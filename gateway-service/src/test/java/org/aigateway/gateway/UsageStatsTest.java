@@ -97,7 +97,8 @@ class UsageStatsTest {
         Map<String, Object> totals = JDBI.withHandle(handle -> handle.createQuery(
                 "SELECT " + sums + " FROM request_history WHERE " + range).bind("u", user.id).mapToMap().one());
         List<Map<String, Object>> byModel = JDBI.withHandle(handle -> handle.createQuery(
-                        "SELECT model, " + sums + " FROM request_history WHERE " + range + " GROUP BY model ORDER BY model")
+                        "SELECT model, " + sums + " FROM request_history WHERE " + range
+                                + " GROUP BY model ORDER BY model")
                 .bind("u", user.id).mapToMap().list());
         List<Map<String, Object>> byDay = JDBI.withHandle(handle -> handle.createQuery(
                         "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, " + sums

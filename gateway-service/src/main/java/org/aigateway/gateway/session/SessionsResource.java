@@ -68,7 +68,7 @@ public class SessionsResource {
 
     private static ApiException notFound(String id) {
         String safe = id.replaceAll("[^A-Za-z0-9._:@/-]", "?");
-        return ApiException.notFound("No session with id '" + (safe.length() > 130 ? safe.substring(0, 130) + "…" : safe)
-                + "'.");
+        String shown = safe.length() > 130 ? safe.substring(0, 130) + "…" : safe;
+        return ApiException.notFound("No session with id '" + shown + "'.");
     }
 }

@@ -9,7 +9,10 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 
-/** An inclusive range of UTC days from the {@code from} and {@code to} query parameters, as the analytics API reads them. */
+/**
+ * An inclusive range of UTC days from the {@code from} and {@code to} query parameters, read as the analytics API
+ * reads them.
+ */
 public record StatsRange(LocalDate from, LocalDate to) {
     public static final int DEFAULT_DAYS = 30;
     public static final int MAX_DAYS = 366;
