@@ -26,6 +26,7 @@ import org.aigateway.gateway.chat.ChatCompletionResource;
 import org.aigateway.gateway.chat.ChatCompletionService;
 import org.aigateway.gateway.chat.ChatRequestValidator;
 import org.aigateway.gateway.chat.RequestSizeLimitFilter;
+import org.aigateway.gateway.history.HistoryContent;
 import org.aigateway.gateway.history.HistoryResource;
 import org.aigateway.gateway.history.RequestHistoryDao;
 import org.aigateway.gateway.model.ModelCatalog;
@@ -37,6 +38,10 @@ import org.aigateway.gateway.outbox.RequestEvents;
 import org.aigateway.gateway.provider.ChatProvider;
 import org.aigateway.gateway.recovery.PendingRequestDao;
 import org.aigateway.gateway.recovery.PendingRequestReaper;
+import org.aigateway.gateway.session.SessionDao;
+import org.aigateway.gateway.session.SessionsResource;
+import org.aigateway.gateway.stats.UsageStatsDao;
+import org.aigateway.gateway.stats.UsageStatsResource;
 import org.aigateway.support.broker.BrokerConnection;
 import org.aigateway.support.broker.BrokerHealthCheck;
 import org.aigateway.support.errors.ErrorMappers;
@@ -44,6 +49,7 @@ import org.glassfish.jersey.server.filter.RolesAllowedDynamicFeature;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.postgres.PostgresPlugin;
 
+import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -125,16 +131,22 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
         RequestHistoryDao history = jdbi.onDemand(RequestHistoryDao.class);
         ExecutorService streamEndings = environment.lifecycle().executorService("stream-history-%d")
                 .minThreads(STREAM_HISTORY_WRITERS).maxThreads(STREAM_HISTORY_WRITERS).build();
+        HistoryContent historyContent = configuration.getHistory().build(environment.getObjectMapper());
         environment.jersey().register(new RequestSizeLimitFilter(maxBodyBytes));
         environment.jersey().register(new ChatCompletionResource(
                 new ChatCompletionService(new ChatRequestValidator(catalog), history,
                         events, relay::wakeUp, environment.getObjectMapper(), streamEndings,
-                        configuration.getRecovery().getInstanceId()),
+                        configuration.getRecovery().getInstanceId(), historyContent),
                 environment.getObjectMapper(), maxBodyBytes));
         environment.jersey().register(new HistoryResource(history));
         environment.lifecycle().manage(new PendingRequestReaper(jdbi.onDemand(PendingRequestDao.class), history,
                 events, relay::wakeUp, environment.getObjectMapper(), configuration.getRecovery(),
                 environment.metrics()));
+
+        SessionDao sessions = jdbi.onDemand(SessionDao.class);
+        environment.lifecycle().manage(configuration.getSessions().buildSweeper(sessions, environment.metrics()));
+        environment.jersey().register(new SessionsResource(sessions, history));
+        environment.jersey().register(new UsageStatsResource(jdbi.onDemand(UsageStatsDao.class), Clock.systemUTC()));
         environment.jersey().register(new ModelsResource(catalog, Instant.now()));
     }
 }

@@ -10,10 +10,12 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
+import org.aigateway.gateway.history.HistoryContentFactory;
 import org.aigateway.gateway.model.ModelRoute;
 import org.aigateway.gateway.outbox.OutboxRelayFactory;
 import org.aigateway.gateway.provider.ProviderFactory;
 import org.aigateway.gateway.recovery.RecoveryFactory;
+import org.aigateway.gateway.session.SessionsFactory;
 import org.aigateway.support.broker.RabbitMqFactory;
 
 import java.util.LinkedHashMap;
@@ -44,6 +46,14 @@ public class GatewayConfiguration extends Configuration {
     @Valid
     @NotNull
     private RecoveryFactory recovery = new RecoveryFactory();
+
+    @Valid
+    @NotNull
+    private SessionsFactory sessions = new SessionsFactory();
+
+    @Valid
+    @NotNull
+    private HistoryContentFactory history = new HistoryContentFactory();
 
     @NotNull
     @MinDataSize(1024)
@@ -108,6 +118,26 @@ public class GatewayConfiguration extends Configuration {
     @JsonProperty
     public void setRecovery(RecoveryFactory recovery) {
         this.recovery = recovery;
+    }
+
+    @JsonProperty
+    public SessionsFactory getSessions() {
+        return sessions;
+    }
+
+    @JsonProperty
+    public void setSessions(SessionsFactory sessions) {
+        this.sessions = sessions;
+    }
+
+    @JsonProperty
+    public HistoryContentFactory getHistory() {
+        return history;
+    }
+
+    @JsonProperty
+    public void setHistory(HistoryContentFactory history) {
+        this.history = history;
     }
 
     @JsonProperty

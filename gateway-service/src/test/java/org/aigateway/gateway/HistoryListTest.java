@@ -24,17 +24,26 @@ import java.math.BigDecimal;
 import java.net.URLEncoder;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.aigateway.gateway.OpenAiErrorAssert.assertOpenAiError;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /** {@code GET /v1/history}: the caller's records, newest first, filtered and paged by an opaque keyset cursor. */
 @ExtendWith(DropwizardExtensionsSupport.class)
@@ -132,6 +141,61 @@ class HistoryListTest {
         assertThat(pageThrough(user.key, "", 100)).hasSize(before.size() + written.size())
                 .startsWith(expectedOrder(user.id).get(0))
                 .containsAll(written);
+    }
+
+    @Test
+    void pagingWhileOtherThreadsWriteRepeatsNoRowAndMissesNoneThatWasThereBefore() throws Exception {
+        User user = newUser();
+        Instant base = Instant.now().minus(2, ChronoUnit.HOURS).truncatedTo(ChronoUnit.MICROS);
+        List<Instant> times = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            times.add(base.plusSeconds(i / 3));
+            insert(user.id, times.get(i), "mock-1", "mock", null, "success");
+        }
+        List<String> before = expectedOrder(user.id);
+        AtomicBoolean paging = new AtomicBoolean(true);
+        AtomicInteger written = new AtomicInteger();
+        ExecutorService writers = Executors.newFixedThreadPool(2);
+        // Rows older than, newer than and tied with the existing ones, and real completions (the newest of all).
+        Future<?> backdated = writers.submit(() -> {
+            Random random = new Random(11);
+            while (paging.get()) {
+                Instant at = random.nextBoolean() ? times.get(random.nextInt(times.size()))
+                        : base.plus(random.nextInt(3 * 3600) - 3600, ChronoUnit.SECONDS);
+                insert(user.id, at, "mock-1", "mock", null, "success");
+                written.incrementAndGet();
+            }
+        });
+        Future<?> live = writers.submit(() -> {
+            while (paging.get()) {
+                assertThat(client.chat(user.key, HELLO).statusCode()).isEqualTo(200);
+                written.incrementAndGet();
+            }
+        });
+
+        List<String> seen = new ArrayList<>();
+        try {
+            String cursor = null;
+            do {
+                int writtenBefore = written.get();
+                JsonNode page = list(user.key, "limit=7" + (cursor == null ? "" : "&cursor=" + cursor));
+                page.path("data").forEach(row -> seen.add(row.path("id").asText()));
+                cursor = page.path("next_cursor").isNull() ? null : page.path("next_cursor").asText();
+                // Every page is fetched with writes in between, not only alongside.
+                await().atMost(Duration.ofSeconds(10)).until(() -> written.get() > writtenBefore + 2);
+            } while (cursor != null);
+        } finally {
+            paging.set(false);
+            backdated.get(30, TimeUnit.SECONDS);
+            live.get(30, TimeUnit.SECONDS);
+            writers.shutdownNow();
+        }
+
+        assertThat(seen).doesNotHaveDuplicates().containsAll(before);
+        List<String> all = expectedOrder(user.id);
+        assertThat(all.size()).isGreaterThan(before.size() + 20);
+        // Whatever rows the pages picked up, they came in the list's order.
+        assertThat(seen).isEqualTo(all.stream().filter(new HashSet<>(seen)::contains).toList());
     }
 
     @Test

@@ -78,7 +78,10 @@ class MigrationsTest {
                 "CREATE INDEX api_keys_user_idx ON public.api_keys USING btree (user_id)");
         assertThat(indexes).containsEntry("session_history_user_started_idx",
                 "CREATE INDEX session_history_user_started_idx ON public.session_history"
-                        + " USING btree (user_id, started_at DESC)");
+                        + " USING btree (user_id, started_at DESC, session_id DESC)");
+        assertThat(indexes).containsEntry("session_history_started_idx",
+                "CREATE INDEX session_history_started_idx ON public.session_history"
+                        + " USING btree (started_at DESC, user_id DESC, session_id DESC)");
         assertThat(indexes).containsEntry("session_history_active_idx",
                 "CREATE INDEX session_history_active_idx ON public.session_history"
                         + " USING btree (last_request_at) WHERE (status = 'active'::text)");
@@ -152,6 +155,22 @@ class MigrationsTest {
                 .mapToMap()
                 .one());
         assertThat(row).containsEntry("stream", false).containsEntry("stamped", true);
+    }
+
+    @Test
+    void anEndedSessionHasAnEndAndAnActiveOneHasNone() {
+        assertThat(sqlStateOf(() -> insertSession("'ended'", "NULL", "NULL"))).isEqualTo(CHECK_VIOLATION);
+        assertThat(sqlStateOf(() -> insertSession("'active'", "now()", "5"))).isEqualTo(CHECK_VIOLATION);
+        assertThat(sqlStateOf(() -> insertSession("'ended'", "now()", "-1"))).isEqualTo(CHECK_VIOLATION);
+
+        insertSession("'ended'", "now()", "5");
+        insertSession("'active'", "NULL", "NULL");
+    }
+
+    private static void insertSession(String status, String endedAt, String durationMs) {
+        JDBI.useHandle(handle -> handle.execute("INSERT INTO session_history (user_id, session_id, status, ended_at, "
+                + "duration_ms) VALUES ('user-session', gen_random_uuid()::text, " + status + ", " + endedAt + ", "
+                + durationMs + ")"));
     }
 
     private static void insertHistory(String status, String promptTokens, String apiKeyId) {

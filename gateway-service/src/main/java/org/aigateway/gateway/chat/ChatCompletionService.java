@@ -3,11 +3,10 @@ package org.aigateway.gateway.chat;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aigateway.gateway.auth.Caller;
 import org.aigateway.gateway.chat.ChatRequestValidator.ValidChatRequest;
-import org.aigateway.gateway.history.JsonbSafeWriter;
+import org.aigateway.gateway.history.HistoryContent;
 import org.aigateway.gateway.history.RequestHistoryDao;
 import org.aigateway.gateway.history.RequestHistoryDao.Outcome;
 import org.aigateway.gateway.history.RequestHistoryDao.Pending;
@@ -53,7 +52,7 @@ public class ChatCompletionService {
     private final RequestEvents events;
     private final Runnable eventsQueued;
     private final ObjectMapper mapper;
-    private final ObjectWriter historyJson;
+    private final HistoryContent content;
     private final Executor streamEndings;
     private final String gatewayInstance;
 
@@ -61,16 +60,17 @@ public class ChatCompletionService {
      * @param eventsQueued  called after a request's events committed to the outbox, so the relay sends them at once
      * @param streamEndings runs the history writes of finished streams, off the threads that deliver stream chunks
      * @param gatewayInstance this instance's id, recorded on each row so a restart closes only its own leftovers
+     * @param content       what of a request and its answer history keeps
      */
     public ChatCompletionService(ChatRequestValidator validator, RequestHistoryDao history, RequestEvents events,
                                  Runnable eventsQueued, ObjectMapper mapper, Executor streamEndings,
-                                 String gatewayInstance) {
+                                 String gatewayInstance, HistoryContent content) {
         this.validator = validator;
         this.history = history;
         this.events = events;
         this.eventsQueued = eventsQueued;
         this.mapper = mapper;
-        this.historyJson = JsonbSafeWriter.of(mapper);
+        this.content = content;
         this.streamEndings = streamEndings;
         this.gatewayInstance = gatewayInstance;
     }
@@ -97,20 +97,20 @@ public class ChatCompletionService {
         } catch (UpstreamException e) {
             ApiException clientError = e.clientError();
             close(pending, errorOutcome(pending, clientError.getMessage(), e.upstreamStatus(), clientError.getStatus(),
-                    chat.startedNanos()), elapsedMs(upstreamStarted), request.body());
+                    chat.startedNanos()), elapsedMs(upstreamStarted));
             return new ChatResult(pending.id(), clientError.getStatus(), clientError.toBody());
         } catch (RuntimeException e) {
             close(pending, errorOutcome(pending, "gateway error: " + e.getClass().getSimpleName(), null, 500,
-                    chat.startedNanos()), elapsedMs(upstreamStarted), request.body());
+                    chat.startedNanos()), elapsedMs(upstreamStarted));
             throw e;
         }
         // The provider has answered and billed: a failure to record it must not be recorded as a failed request.
         long upstreamMs = elapsedMs(upstreamStarted);
         TokenUsage usage = response.usage();
-        close(pending, new Outcome(pending.id(), "success", json(response.body()), null, 200, 200,
+        close(pending, new Outcome(pending.id(), "success", content.response(response.body()), null, 200, 200,
                 usage.promptTokens(), usage.completionTokens(), usage.totalTokens(), usage.cachedTokens(),
                 usage.cacheCreationTokens(), model.pricing().cost(usage), elapsedMs(chat.startedNanos()), null),
-                upstreamMs, request.body());
+                upstreamMs);
         return new ChatResult(pending.id(), 200, response.body());
     }
 
@@ -130,7 +130,7 @@ public class ChatCompletionService {
         streamOptions.put("include_usage", true);
 
         StreamedCompletion stream = new StreamedCompletion(pending.id(), request.body(), clientWantsUsage, client,
-                mapper, chat.startedNanos(), (ended, result) -> closeStream(pending, model, request.body(), result));
+                mapper, chat.startedNanos(), (ended, result) -> closeStream(pending, model, result));
         try {
             stream.attach(model.provider().stream(upstreamRequest, stream));
         } catch (RuntimeException e) {
@@ -139,17 +139,16 @@ public class ChatCompletionService {
         }
     }
 
-    private void closeStream(Pending pending, ModelCatalog.Model model, JsonNode requestBody,
-                             StreamedCompletion.Result result) {
+    private void closeStream(Pending pending, ModelCatalog.Model model, StreamedCompletion.Result result) {
         TokenUsage usage = result.usage();
         Outcome outcome = new Outcome(pending.id(), result.status(),
-                result.answer() == null ? null : json(result.answer()), result.errorMessage(), result.upstreamStatus(),
+                result.answer() == null ? null : content.response(result.answer()), result.errorMessage(), result.upstreamStatus(),
                 result.httpStatus(), usage.promptTokens(), usage.completionTokens(), usage.totalTokens(),
                 usage.cachedTokens(), usage.cacheCreationTokens(), model.pricing().cost(usage),
                 result.responseTimeMs(), result.timeToFirstTokenMs());
         Runnable write = () -> {
             try {
-                close(pending, outcome, result.upstreamMs(), requestBody);
+                close(pending, outcome, result.upstreamMs());
             } catch (RuntimeException e) {
                 // The row stays pending; the pending-request sweep closes it later.
                 LOG.error("Recording the end of streamed request {} failed", pending.id(), e);
@@ -168,7 +167,7 @@ public class ChatCompletionService {
         // Microseconds: the precision PostgreSQL keeps, so the event's timestamp equals the stored created_at.
         Instant createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Pending pending = new Pending(UUID.randomUUID(), createdAt, caller.userId(), caller.keyId(), chat.sessionId(),
-                model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, stream, json(request.body()),
+                model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, stream, content.request(request.body()),
                 gatewayInstance);
         history.insertPending(pending);
         return pending;
@@ -180,8 +179,15 @@ public class ChatCompletionService {
         return upstream;
     }
 
-    private void close(Pending pending, Outcome outcome, long upstreamMs, JsonNode requestBody) {
-        if (history.completeWithEvents(outcome, events.forOutcome(pending, outcome, upstreamMs, requestBody))) {
+    /** Closes the row with its events; the usage event carries the request as history keeps it, never more. */
+    private void close(Pending pending, Outcome outcome, long upstreamMs) {
+        JsonNode recordedRequest;
+        try {
+            recordedRequest = mapper.readTree(pending.requestJson());
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("history content is always JSON", e);
+        }
+        if (history.completeWithEvents(outcome, events.forOutcome(pending, outcome, upstreamMs, recordedRequest))) {
             eventsQueued.run();
         }
     }
@@ -194,13 +200,5 @@ public class ChatCompletionService {
 
     private static long elapsedMs(long startedNanos) {
         return (System.nanoTime() - startedNanos) / 1_000_000;
-    }
-
-    private String json(JsonNode node) {
-        try {
-            return historyJson.writeValueAsString(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a parsed JSON tree always serializes", e);
-        }
     }
 }

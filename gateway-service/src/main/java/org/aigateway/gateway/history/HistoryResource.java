@@ -10,7 +10,6 @@ import jakarta.ws.rs.core.MediaType;
 import org.aigateway.gateway.auth.Caller;
 import org.aigateway.support.errors.ApiException;
 
-import java.util.List;
 import java.util.UUID;
 
 /**
@@ -36,11 +35,7 @@ public class HistoryResource {
         HistoryQuery query = HistoryQuery.of(
                 new HistoryQuery.Params(userId, sessionId, model, provider, status, from, to, cursor, limit),
                 caller.userId(), caller.admin());
-        List<HistoryRecord> rows = history.list(query, query.limit() + 1);
-        boolean hasMore = rows.size() > query.limit();
-        List<HistoryRecord> page = hasMore ? rows.subList(0, query.limit()) : rows;
-        String next = hasMore ? HistoryCursor.after(page.get(page.size() - 1)).encode() : null;
-        return new HistoryPage(page, hasMore, next);
+        return history.page(query);
     }
 
     @GET

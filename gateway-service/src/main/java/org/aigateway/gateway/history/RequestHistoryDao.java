@@ -2,6 +2,7 @@ package org.aigateway.gateway.history;
 
 import org.aigateway.gateway.outbox.OutboxDao;
 import org.aigateway.gateway.outbox.OutboxMessage;
+import org.aigateway.gateway.session.SessionDao;
 import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.sqlobject.SqlObject;
@@ -41,7 +42,20 @@ public interface RequestHistoryDao extends SqlObject {
             + "upstream_model, request_type, stream, status, request_data, gateway_instance) VALUES (:id, :createdAt, "
             + ":userId, :apiKeyId, :sessionId, :provider, :model, :upstreamModel, :requestType, :stream, 'pending', "
             + "CAST(:requestJson AS jsonb), :gatewayInstance)")
-    void insertPending(@BindMethods Pending pending);
+    void insertPendingRow(@BindMethods Pending pending);
+
+    /**
+     * Opens the request's row and, for a request in a session, creates or reopens the session in the same
+     * transaction; without a session id no session is written.
+     */
+    @Transaction
+    default void insertPending(Pending pending) {
+        insertPendingRow(pending);
+        if (pending.sessionId() != null) {
+            getHandle().attach(SessionDao.class).requestStarted(pending.userId(), pending.sessionId(),
+                    pending.createdAt());
+        }
+    }
 
     /** Closes a pending row; returns 0 if it was already closed, so an outcome is never written twice. */
     @SqlUpdate("UPDATE request_history SET status = :status, response_data = CAST(:responseJson AS jsonb), "
@@ -53,14 +67,16 @@ public interface RequestHistoryDao extends SqlObject {
     int complete(@BindMethods Outcome outcome);
 
     /**
-     * Closes the row and queues its events in one transaction, so history and analytics can never disagree; an
-     * already closed row gets no second set of events.
+     * Closes the row, adds it to its session's counters and queues its events in one transaction, so history,
+     * sessions and analytics can never disagree; an already closed row is neither counted again nor gets a second
+     * set of events.
      */
     @Transaction
     default boolean completeWithEvents(Outcome outcome, List<OutboxMessage> events) {
         if (complete(outcome) == 0) {
             return false;
         }
+        getHandle().attach(SessionDao.class).addFinishedRequest(outcome.id());
         getHandle().attach(OutboxDao.class).insert(events);
         return true;
     }
@@ -122,5 +138,13 @@ public interface RequestHistoryDao extends SqlObject {
         Query statement = getHandle().createQuery(sql).bind("rows", rows);
         binds.forEach(statement::bind);
         return statement.map(ConstructorMapper.of(HistoryRecord.class)).list();
+    }
+
+    /** One page of {@link #list}, with the cursor of the next. */
+    default HistoryPage page(HistoryQuery query) {
+        List<HistoryRecord> rows = list(query, query.limit() + 1);
+        boolean hasMore = rows.size() > query.limit();
+        List<HistoryRecord> page = hasMore ? rows.subList(0, query.limit()) : rows;
+        return new HistoryPage(page, hasMore, hasMore ? HistoryCursor.after(page.get(page.size() - 1)).encode() : null);
     }
 }

@@ -1,0 +1,135 @@
+package org.aigateway.gateway.session;
+
+import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
+import org.jdbi.v3.core.statement.Query;
+import org.jdbi.v3.sqlobject.SqlObject;
+import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
+import org.jdbi.v3.sqlobject.customizer.Bind;
+import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.sqlobject.statement.SqlUpdate;
+import org.jdbi.v3.sqlobject.transaction.Transaction;
+
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The {@code session_history} table. Counters are only ever changed by adding to them in one statement, so any
+ * number of concurrent requests and gateways keep them exact.
+ */
+@RegisterConstructorMapper(SessionRecord.class)
+public interface SessionDao extends SqlObject {
+    /**
+     * A request started in the session: creates it, or reopens it if it had ended (its start stays, its end and
+     * duration are cleared). The request is counted when it finishes, by {@link #addFinishedRequest}.
+     */
+    @SqlUpdate("""
+            INSERT INTO session_history AS s (user_id, session_id, status, started_at, last_request_at)
+            VALUES (:userId, :sessionId, 'active', :at, :at)
+            ON CONFLICT (user_id, session_id) DO UPDATE SET
+                status = 'active',
+                ended_at = NULL,
+                duration_ms = NULL,
+                started_at = LEAST(s.started_at, EXCLUDED.started_at),
+                last_request_at = GREATEST(s.last_request_at, EXCLUDED.last_request_at)""")
+    void requestStarted(@Bind("userId") String userId, @Bind("sessionId") String sessionId, @Bind("at") Instant at);
+
+    /**
+     * Adds a closed request of {@code request_history}, whatever its status, to its session with the tokens and
+     * cost recorded on it; a request without a session changes nothing. Must run in the transaction that closed the
+     * request, which happens exactly once, so each request is counted exactly once. It does not reopen an ended
+     * session: a request still running when its session ended is counted, but the session stays ended.
+     */
+    @SqlUpdate("""
+            INSERT INTO session_history AS s (user_id, session_id, started_at, last_request_at, total_requests,
+                total_tokens, total_cost)
+            SELECT user_id, session_id, created_at, completed_at, 1, COALESCE(total_tokens, 0), COALESCE(cost, 0)
+            FROM request_history WHERE id = :requestId AND session_id IS NOT NULL AND status <> 'pending'
+            ON CONFLICT (user_id, session_id) DO UPDATE SET
+                total_requests = s.total_requests + EXCLUDED.total_requests,
+                total_tokens = s.total_tokens + EXCLUDED.total_tokens,
+                total_cost = s.total_cost + EXCLUDED.total_cost,
+                last_request_at = GREATEST(s.last_request_at, EXCLUDED.last_request_at)""")
+    void addFinishedRequest(@Bind("requestId") UUID requestId);
+
+    /** The columns of a {@link SessionRecord}. */
+    String RECORD_COLUMNS = "session_id, user_id, status, total_requests, total_tokens, total_cost, started_at, "
+            + "last_request_at, ended_at, duration_ms";
+
+    @SqlQuery("SELECT " + RECORD_COLUMNS + " FROM session_history WHERE user_id = :userId AND session_id = :sessionId")
+    Optional<SessionRecord> find(@Bind("userId") String userId, @Bind("sessionId") String sessionId);
+
+    // GREATEST: started_at comes from the gateway's clock, now() from the database's.
+    @SqlUpdate("UPDATE session_history SET status = 'ended', ended_at = now(), "
+            + "duration_ms = GREATEST(0, floor(extract(epoch FROM (now() - started_at)) * 1000))::bigint "
+            + "WHERE user_id = :userId AND session_id = :sessionId AND status = 'active'")
+    int endIfActive(@Bind("userId") String userId, @Bind("sessionId") String sessionId);
+
+    /** Ends the session now, unless it already ended; empty if there is no such session. */
+    @Transaction
+    default Optional<SessionRecord> end(String userId, String sessionId) {
+        endIfActive(userId, sessionId);
+        return find(userId, sessionId);
+    }
+
+    /**
+     * Ends up to {@code limit} sessions whose last request is older than {@code idleMillis}, as of their last
+     * request. Rows another transaction holds (a request starting or finishing, another gateway sweeping) are
+     * skipped and looked at on the next sweep, so sweepers never wait for or double-end each other.
+     */
+    @SqlUpdate("WITH idle AS (SELECT user_id, session_id FROM session_history WHERE status = 'active' "
+            + "AND last_request_at < now() - :idleMillis * interval '1 millisecond' "
+            + "ORDER BY last_request_at LIMIT :limit FOR UPDATE SKIP LOCKED) "
+            + "UPDATE session_history s SET status = 'ended', ended_at = s.last_request_at, "
+            + "duration_ms = GREATEST(0, floor(extract(epoch FROM (s.last_request_at - s.started_at)) * 1000))::bigint"
+            + " FROM idle WHERE s.user_id = idle.user_id AND s.session_id = idle.session_id")
+    int endIdle(@Bind("idleMillis") long idleMillis, @Bind("limit") int limit);
+
+    /**
+     * Up to {@code rows} sessions matching the query, newest first by (started_at, user_id, session_id) descending,
+     * strictly after its cursor. Only fixed SQL fragments are appended; every value is a bound parameter. With a user
+     * {@code session_history_user_started_idx} serves the order, without one {@code session_history_started_idx}.
+     */
+    default List<SessionRecord> list(SessionQuery query, int rows) {
+        List<String> where = new ArrayList<>();
+        Map<String, Object> binds = new LinkedHashMap<>();
+        if (query.userId() != null) {
+            where.add("user_id = :userId");
+            binds.put("userId", query.userId());
+        }
+        if (query.status() != null) {
+            where.add("status = :status");
+            binds.put("status", query.status());
+        }
+        if (query.after() != null) {
+            // Row comparisons in index order, so PostgreSQL walks the index from the cursor on.
+            where.add(query.userId() != null
+                    ? "(started_at, session_id) < (:afterStartedAt, :afterSessionId)"
+                    : "(started_at, user_id, session_id) < (:afterStartedAt, :afterUserId, :afterSessionId)");
+            binds.put("afterStartedAt", query.after().startedAt().atOffset(ZoneOffset.UTC));
+            if (query.userId() == null) {
+                binds.put("afterUserId", query.after().userId());
+            }
+            binds.put("afterSessionId", query.after().sessionId());
+        }
+        String sql = "SELECT " + RECORD_COLUMNS + " FROM session_history"
+                + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
+                + " ORDER BY started_at DESC, user_id DESC, session_id DESC LIMIT :rows";
+        Query statement = getHandle().createQuery(sql).bind("rows", rows);
+        binds.forEach(statement::bind);
+        return statement.map(ConstructorMapper.of(SessionRecord.class)).list();
+    }
+
+    /** One page of {@link #list}, with the cursor of the next. */
+    default SessionPage page(SessionQuery query) {
+        List<SessionRecord> rows = list(query, query.limit() + 1);
+        boolean hasMore = rows.size() > query.limit();
+        List<SessionRecord> page = hasMore ? rows.subList(0, query.limit()) : rows;
+        return new SessionPage(page, hasMore, hasMore ? SessionCursor.after(page.get(page.size() - 1)).encode() : null);
+    }
+}
