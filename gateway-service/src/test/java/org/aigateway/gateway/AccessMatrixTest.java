@@ -104,7 +104,7 @@ class AccessMatrixTest {
         KEYS.put("admin", keys.create("ops", null, true).plaintext());
         HttpResponse<String> chat = client.send(client.request("/v1/chat/completions")
                 .header("Authorization", "Bearer " + KEYS.get("alice"))
-                .header("X-Session-Id", "alice-session")
+                .header("X-Session-Id", "planning-7")
                 .POST(HttpRequest.BodyPublishers.ofString(HELLO)));
         assertThat(chat.statusCode()).isEqualTo(200);
         aliceRow = chat.headers().firstValue("X-Request-Id").orElseThrow();
@@ -128,7 +128,7 @@ class AccessMatrixTest {
         assumeTrue(access.live(), "todo: " + access.request());
         boolean admin = access.request().startsWith("admin: ");
         String[] methodAndPath = access.request().replace("admin: ", "").split(" ", 2);
-        String path = methodAndPath[1].replace("{aliceRow}", aliceRow).replace("{aliceSession}", "alice-session");
+        String path = methodAndPath[1].replace("{aliceRow}", aliceRow).replace("{aliceSession}", "planning-7");
         int port = admin ? APP.getAdminPort() : APP.getLocalPort();
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .method(methodAndPath[0], methodAndPath[0].equals("POST")

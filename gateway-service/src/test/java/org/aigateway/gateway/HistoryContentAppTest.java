@@ -31,20 +31,24 @@ class HistoryContentAppTest {
     private static final TestVhost VHOST = TestVhost.create("gateway");
     private static final Jdbi JDBI = Jdbi.create(DB::connect).installPlugin(new SqlObjectPlugin());
 
+    // Each app reads its overrides under its own system property prefix: with the shared default prefix, the second
+    // app's overrides would be restored over the first's at shutdown and leak into later test classes.
     private static final DropwizardAppExtension<GatewayConfiguration> METADATA = new DropwizardAppExtension<>(
             GatewayApplication.class,
             ResourceHelpers.resourceFilePath("test-gateway.yml"),
-            ConfigOverride.config("database.url", DB::url),
-            ConfigOverride.config("rabbitmq.uri", VHOST::uri),
-            ConfigOverride.config("history.content", "metadata"));
+            "metadata",
+            ConfigOverride.config("metadata", "database.url", DB::url),
+            ConfigOverride.config("metadata", "rabbitmq.uri", VHOST::uri),
+            ConfigOverride.config("metadata", "history.content", "metadata"));
 
     private static final DropwizardAppExtension<GatewayConfiguration> REDACTED = new DropwizardAppExtension<>(
             GatewayApplication.class,
             ResourceHelpers.resourceFilePath("test-gateway.yml"),
-            ConfigOverride.config("database.url", DB::url),
-            ConfigOverride.config("rabbitmq.uri", VHOST::uri),
-            ConfigOverride.config("history.content", "redacted"),
-            ConfigOverride.config("history.maxStoredBytes", "2KiB"));
+            "redacted",
+            ConfigOverride.config("redacted", "database.url", DB::url),
+            ConfigOverride.config("redacted", "rabbitmq.uri", VHOST::uri),
+            ConfigOverride.config("redacted", "history.content", "redacted"),
+            ConfigOverride.config("redacted", "history.maxStoredBytes", "2KiB"));
 
     private static final String PRIVATE = """
             {"model": "mock-1", "temperature": 0.5, "user": "jane.doe@example.com",
