@@ -16,14 +16,20 @@ import java.util.function.IntSupplier;
 
 /** Talks to a running gateway over plain HTTP/1.1, with exact control over body bytes, framing and headers. */
 final class GatewayClient {
-    private final HttpClient http = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
+    private final HttpClient http;
     private final IntSupplier port;
     private final ObjectMapper mapper;
 
     GatewayClient(IntSupplier port, ObjectMapper mapper) {
+        this(port, mapper, Duration.ofSeconds(5));
+    }
+
+    /** @param connectTimeout longer for tests that open hundreds of connections at once on a busy machine */
+    GatewayClient(IntSupplier port, ObjectMapper mapper, Duration connectTimeout) {
+        this.http = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(connectTimeout)
+                .build();
         this.port = port;
         this.mapper = mapper;
     }

@@ -66,7 +66,7 @@ class StreamingTest {
     @BeforeAll
     static void createKeys() {
         mapper = APP.getObjectMapper();
-        client = new GatewayClient(APP::getLocalPort, mapper);
+        client = new GatewayClient(APP::getLocalPort, mapper, Duration.ofSeconds(30));
         alice = new ApiKeys(JDBI.onDemand(ApiKeyDao.class)).create("alice", null, false).plaintext();
     }
 

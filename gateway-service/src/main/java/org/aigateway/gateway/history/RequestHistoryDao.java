@@ -38,24 +38,19 @@ public interface RequestHistoryDao extends SqlObject {
                    long cacheCreationTokens, BigDecimal cost, long responseTimeMs, Long timeToFirstTokenMs) {
     }
 
-    @SqlUpdate("INSERT INTO request_history (id, created_at, user_id, api_key_id, session_id, provider, model, "
-            + "upstream_model, request_type, stream, status, request_data, gateway_instance) VALUES (:id, :createdAt, "
-            + ":userId, :apiKeyId, :sessionId, :provider, :model, :upstreamModel, :requestType, :stream, 'pending', "
-            + "CAST(:requestJson AS jsonb), :gatewayInstance)")
-    void insertPendingRow(@BindMethods Pending pending);
-
     /**
-     * Opens the request's row and, for a request in a session, creates or reopens the session in the same
-     * transaction; without a session id no session is written.
+     * Opens the request's row and, for a request in a session, creates or reopens the session, in one statement
+     * (so one round trip and one commit); without a session id no session is written.
      */
-    @Transaction
-    default void insertPending(Pending pending) {
-        insertPendingRow(pending);
-        if (pending.sessionId() != null) {
-            getHandle().attach(SessionDao.class).requestStarted(pending.userId(), pending.sessionId(),
-                    pending.createdAt());
-        }
-    }
+    @SqlUpdate("WITH opened AS (INSERT INTO request_history (id, created_at, user_id, api_key_id, session_id, "
+            + "provider, model, upstream_model, request_type, stream, status, request_data, gateway_instance) "
+            + "VALUES (:id, :createdAt, :userId, :apiKeyId, :sessionId, :provider, :model, :upstreamModel, "
+            + ":requestType, :stream, 'pending', CAST(:requestJson AS jsonb), :gatewayInstance) "
+            + "RETURNING user_id, session_id, created_at) "
+            + "INSERT INTO session_history AS s (user_id, session_id, status, started_at, last_request_at) "
+            + "SELECT user_id, session_id, 'active', created_at, created_at FROM opened WHERE session_id IS NOT NULL "
+            + SessionDao.REOPEN_ON_CONFLICT)
+    void insertPending(@BindMethods Pending pending);
 
     /** Closes a pending row; returns 0 if it was already closed, so an outcome is never written twice. */
     @SqlUpdate("UPDATE request_history SET status = :status, response_data = CAST(:responseJson AS jsonb), "
@@ -67,19 +62,36 @@ public interface RequestHistoryDao extends SqlObject {
     int complete(@BindMethods Outcome outcome);
 
     /**
-     * Closes the row, adds it to its session's counters and queues its events in one transaction, so history,
-     * sessions and analytics can never disagree; an already closed row is neither counted again nor gets a second
-     * set of events.
+     * Closes the row, adds it to its session's counters and queues its events in one statement, hence one
+     * transaction and one round trip, so history, sessions and analytics can never disagree; an already closed row
+     * is neither counted again nor gets a second set of events. Returns whether it closed the row.
      */
-    @Transaction
     default boolean completeWithEvents(Outcome outcome, List<OutboxMessage> events) {
-        if (complete(outcome) == 0) {
-            return false;
-        }
-        getHandle().attach(SessionDao.class).addFinishedRequest(outcome.id());
-        getHandle().attach(OutboxDao.class).insert(events);
-        return true;
+        return getHandle().createQuery(CLOSE_WITH_EVENTS)
+                .bindMethods(outcome)
+                .bindArray("eventIds", UUID.class, events.stream().map(OutboxMessage::eventId).toList())
+                .bindArray("routingKeys", String.class, events.stream().map(OutboxMessage::routingKey).toList())
+                .bindArray("payloads", String.class, events.stream().map(OutboxMessage::payload).toList())
+                .mapTo(Integer.class)
+                .one() > 0;
     }
+
+    String CLOSE_WITH_EVENTS = "WITH closed AS (UPDATE request_history SET status = :status, "
+            + "response_data = CAST(:responseJson AS jsonb), error_message = :errorMessage, "
+            + "upstream_status = :upstreamStatus, http_status = :httpStatus, prompt_tokens = :promptTokens, "
+            + "completion_tokens = :completionTokens, total_tokens = :totalTokens, cached_tokens = :cachedTokens, "
+            + "cache_creation_tokens = :cacheCreationTokens, cost = :cost, response_time_ms = :responseTimeMs, "
+            + "time_to_first_token_ms = :timeToFirstTokenMs, completed_at = now() "
+            + "WHERE id = :id AND status = 'pending' "
+            + "RETURNING user_id, session_id, created_at, completed_at, total_tokens, cost), "
+            + "counted AS (INSERT INTO session_history AS s (user_id, session_id, started_at, last_request_at, "
+            + "total_requests, total_tokens, total_cost) SELECT user_id, session_id, created_at, completed_at, 1, "
+            + "total_tokens, cost FROM closed WHERE session_id IS NOT NULL " + SessionDao.ADD_ON_CONFLICT + "), "
+            + "queued AS (INSERT INTO outbox (event_id, routing_key, payload) "
+            + "SELECT event.id, event.routing_key, event.payload FROM closed, "
+            + "unnest(:eventIds, :routingKeys, :payloads) WITH ORDINALITY AS event(id, routing_key, payload, position) "
+            + "ORDER BY event.position) "
+            + "SELECT count(*) FROM closed";
 
     /** The columns of a {@link HistoryRecord}. */
     String RECORD_COLUMNS = "id, user_id, session_id, provider, model, upstream_model, request_type, stream, status, "

@@ -24,38 +24,31 @@ import java.util.UUID;
  */
 @RegisterConstructorMapper(SessionRecord.class)
 public interface SessionDao extends SqlObject {
-    /**
-     * A request started in the session: creates it, or reopens it if it had ended (its start stays, its end and
-     * duration are cleared). The request is counted when it finishes, by {@link #addFinishedRequest}.
-     */
-    @SqlUpdate("""
-            INSERT INTO session_history AS s (user_id, session_id, status, started_at, last_request_at)
-            VALUES (:userId, :sessionId, 'active', :at, :at)
+    /** How a started request creates its session, or reopens it if it had ended (its start stays). */
+    String REOPEN_ON_CONFLICT = """
             ON CONFLICT (user_id, session_id) DO UPDATE SET
                 status = 'active',
                 ended_at = NULL,
                 duration_ms = NULL,
                 started_at = LEAST(s.started_at, EXCLUDED.started_at),
-                last_request_at = GREATEST(s.last_request_at, EXCLUDED.last_request_at)""")
-    void requestStarted(@Bind("userId") String userId, @Bind("sessionId") String sessionId, @Bind("at") Instant at);
+                last_request_at = GREATEST(s.last_request_at, EXCLUDED.last_request_at)""";
 
     /**
-     * Adds a closed request of {@code request_history}, whatever its status, to its session with the tokens and
-     * cost recorded on it; a request without a session changes nothing. Must run in the transaction that closed the
-     * request, which happens exactly once, so each request is counted exactly once. It does not reopen an ended
-     * session: a request still running when its session ended is counted, but the session stays ended.
+     * How a finished request is added to its session, whatever its status, with the tokens and cost recorded on it.
+     * It does not reopen an ended session: a request still running when its session ended is counted, but the
+     * session stays ended. Runs in the statement that closes the request, which happens exactly once.
      */
-    @SqlUpdate("""
-            INSERT INTO session_history AS s (user_id, session_id, started_at, last_request_at, total_requests,
-                total_tokens, total_cost)
-            SELECT user_id, session_id, created_at, completed_at, 1, COALESCE(total_tokens, 0), COALESCE(cost, 0)
-            FROM request_history WHERE id = :requestId AND session_id IS NOT NULL AND status <> 'pending'
+    String ADD_ON_CONFLICT = """
             ON CONFLICT (user_id, session_id) DO UPDATE SET
                 total_requests = s.total_requests + EXCLUDED.total_requests,
                 total_tokens = s.total_tokens + EXCLUDED.total_tokens,
                 total_cost = s.total_cost + EXCLUDED.total_cost,
-                last_request_at = GREATEST(s.last_request_at, EXCLUDED.last_request_at)""")
-    void addFinishedRequest(@Bind("requestId") UUID requestId);
+                last_request_at = GREATEST(s.last_request_at, EXCLUDED.last_request_at)""";
+
+    /** A request started in the session: creates it, or reopens it if it had ended. */
+    @SqlUpdate("INSERT INTO session_history AS s (user_id, session_id, status, started_at, last_request_at) "
+            + "VALUES (:userId, :sessionId, 'active', :at, :at) " + REOPEN_ON_CONFLICT)
+    void requestStarted(@Bind("userId") String userId, @Bind("sessionId") String sessionId, @Bind("at") Instant at);
 
     /** The columns of a {@link SessionRecord}. */
     String RECORD_COLUMNS = "session_id, user_id, status, total_requests, total_tokens, total_cost, started_at, "
