@@ -3,6 +3,7 @@ package org.aigateway.gateway;
 import com.fasterxml.jackson.core.JsonGenerator;
 import io.dropwizard.auth.AuthDynamicFeature;
 import io.dropwizard.auth.AuthValueFactoryProvider;
+import io.dropwizard.auth.CachingAuthenticator;
 import io.dropwizard.configuration.EnvironmentVariableSubstitutor;
 import io.dropwizard.configuration.SubstitutingSourceProvider;
 import io.dropwizard.core.Application;
@@ -118,7 +119,8 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
         environment.jersey().register(new AuthDynamicFeature(new BearerKeyAuthFilter.Builder()
                 .setAlerts(new AuthFailureAlerts(outbox, events, relay::wakeUp, AUTH_ALERTS_PER_SECOND,
                         environment.metrics()))
-                .setAuthenticator(new ApiKeyAuthenticator(apiKeys))
+                .setAuthenticator(new CachingAuthenticator<>(environment.metrics(), new ApiKeyAuthenticator(apiKeys),
+                        configuration.getAuthenticationCachePolicy()))
                 .setAuthorizer(new AdminAuthorizer())
                 .setPrefix("Bearer")
                 .setRealm("gateway")

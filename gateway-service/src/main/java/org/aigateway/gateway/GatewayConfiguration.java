@@ -1,6 +1,7 @@
 package org.aigateway.gateway;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.github.benmanes.caffeine.cache.CaffeineSpec;
 import io.dropwizard.core.Configuration;
 import io.dropwizard.db.DataSourceFactory;
 import io.dropwizard.util.DataSize;
@@ -54,6 +55,13 @@ public class GatewayConfiguration extends Configuration {
     @Valid
     @NotNull
     private HistoryContentFactory history = new HistoryContentFactory();
+
+    /**
+     * Verified keys are remembered this long, saving a database read per request; a revoked key keeps working on a
+     * running gateway until its entry expires. Unknown keys are never remembered.
+     */
+    @NotNull
+    private CaffeineSpec authenticationCachePolicy = CaffeineSpec.parse("maximumSize=10000, expireAfterWrite=10s");
 
     @NotNull
     @MinDataSize(1024)
@@ -138,6 +146,16 @@ public class GatewayConfiguration extends Configuration {
     @JsonProperty
     public void setHistory(HistoryContentFactory history) {
         this.history = history;
+    }
+
+    @JsonProperty
+    public CaffeineSpec getAuthenticationCachePolicy() {
+        return authenticationCachePolicy;
+    }
+
+    @JsonProperty
+    public void setAuthenticationCachePolicy(CaffeineSpec authenticationCachePolicy) {
+        this.authenticationCachePolicy = authenticationCachePolicy;
     }
 
     @JsonProperty

@@ -18,9 +18,11 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.Map;
+import java.time.Duration;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** The {@code keys} command through the real command line, against the database a running gateway uses. */
@@ -117,7 +119,9 @@ class KeysCommandTest {
         String stdout = GatewayCli.runForStdout("keys", "revoke", "--key", key.substring(0, 14), config);
 
         assertThat(stdout).isEqualTo("revoked 1 key(s)" + System.lineSeparator());
-        assertThat(client.history(key, unknownRecord).statusCode()).isEqualTo(401);
+        // The running gateway remembers verified keys for authenticationCachePolicy (1 s in the test config).
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> client.history(key, unknownRecord).statusCode() == 401);
         boolean revoked = JDBI.withHandle(handle -> handle.createQuery(
                         "SELECT revoked_at IS NOT NULL FROM api_keys WHERE user_id = 'leaver'")
                 .mapTo(Boolean.class)
