@@ -18,8 +18,8 @@ import java.util.Set;
 /**
  * Where a JFR recording's CPU samples ({@code jdk.ExecutionSample}) went: by thread, by the method on top of the
  * stack (self time), and by every method on the stack (inclusive time), as shares of all samples. Then where threads
- * waited (socket reads, parking, monitors, above the recording's thresholds), by the first frame of the focus
- * package, so waiting on the database can be told from waiting on the upstream.
+ * waited (socket reads, parking, monitors, above the recording's thresholds), by the library frame that waited and
+ * the focus-package frame that called it, so waiting on the database can be told from waiting on the upstream.
  */
 public final class JfrSummary {
     private static final Set<String> WAITS = Set.of("jdk.SocketRead", "jdk.SocketWrite", "jdk.ThreadPark",
@@ -41,7 +41,11 @@ public final class JfrSummary {
         for (RecordedEvent event : RecordingFile.readAllEvents(Path.of(args.string("file")))) {
             String type = event.getEventType().getName();
             if (WAITS.contains(type)) {
-                String where = type + " in " + firstFrameIn(event.getStackTrace(), focus);
+                String site = waitSite(event.getStackTrace(), focus);
+                if (site == null) {
+                    continue;
+                }
+                String where = type + " at " + site;
                 waitedMs.merge(where, event.getDuration().toNanos() / 1e6, Double::sum);
                 waits.merge(where, 1, Integer::sum);
                 continue;
@@ -76,7 +80,8 @@ public final class JfrSummary {
         print("inclusive, " + focus + "* only", focusInclusive, samples, top);
 
         System.out.println();
-        System.out.println("waiting (events above the recording's thresholds), by first " + focus + "* frame:");
+        System.out.println("waiting on behalf of " + focus + "* (events above the recording's thresholds; idle pool "
+                + "threads left out), by the frame that waited ← the " + focus + "* frame that called it:");
         waitedMs.entrySet().stream()
                 .sorted(Map.Entry.<String, Double>comparingByValue().reversed())
                 .limit(top)
@@ -84,17 +89,26 @@ public final class JfrSummary {
                         waits.get(entry.getKey()), entry.getKey()));
     }
 
-    private static String firstFrameIn(RecordedStackTrace stack, String focus) {
+    /**
+     * The library frame that waited (the first outside the JDK) and the first focus-package frame above it; null for
+     * a stack without a focus-package frame, such as an idle pool thread.
+     */
+    private static String waitSite(RecordedStackTrace stack, String focus) {
         if (stack == null) {
-            return "?";
+            return null;
         }
+        String blocker = null;
         for (RecordedFrame frame : stack.getFrames()) {
             String method = name(frame);
             if (method.startsWith(focus)) {
-                return method;
+                return blocker == null ? method : blocker + " ← " + method;
+            }
+            if (blocker == null && !method.startsWith("java.") && !method.startsWith("jdk.")
+                    && !method.startsWith("sun.")) {
+                blocker = method;
             }
         }
-        return stack.getFrames().isEmpty() ? "?" : name(stack.getFrames().get(0)) + " (no " + focus + "* frame)";
+        return null;
     }
 
     private static void print(String title, Map<String, Integer> counts, int total, int top) {

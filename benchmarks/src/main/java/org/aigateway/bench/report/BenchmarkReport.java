@@ -206,7 +206,7 @@ public final class BenchmarkReport {
             String prefix = "history.c" + c;
             OptionalDouble p99 = results.number(prefix + ".p99_ms");
             row("History c=" + c, "`GET /v1/history?limit=20`, one user's newest page; " + number(rows, 0)
-                            + " rows, " + results.text("history.user_rows", "?") + " of them the user's",
+                            + " rows, " + number(results.whole("history.user_rows"), 0) + " of them the user's",
                     load(prefix, "req/s"), goal,
                     (p99.isPresent() ? verdict(p99.getAsDouble() <= GOAL_HISTORY_P99_MS && clean(prefix + "."))
                             : "—") + scale);
