@@ -10,11 +10,11 @@ cd "$(dirname "$0")/../.."
 # ---------------------------------------------------------------------------------------------------------- settings
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
   mode=quick
-  default_duration=5s default_warmup=3s default_events=5000 default_streams=500 default_chunks=10
+  default_duration=5s default_warmup=5s default_events=5000 default_streams=500 default_chunks=10
   default_interval=200ms default_rows=200000
 else
   mode=default
-  default_duration=30s default_warmup=10s default_events=50000 default_streams=5000 default_chunks=20
+  default_duration=30s default_warmup=30s default_events=50000 default_streams=5000 default_chunks=20
   default_interval=500ms default_rows=10000000
 fi
 DURATION=${BENCH_DURATION:-$default_duration}
@@ -234,6 +234,16 @@ wrk_run() {
     "$WORK/wrk-$name.txt") ms, p99 $(sed -n "s/^$name\.p99_ms=//p" "$WORK/wrk-$name.txt") ms"
 }
 
+# JFR's "profile" settings without JDBI's own statement events: while recording, JDBI would describe every statement
+# and its bound values (request JSON included) as an event, a cost the service does not have otherwise.
+jfr_settings() {
+  if [ ! -f "$WORK/profile.jfc" ]; then
+    jfr configure --input profile '+jdbi.statement#enabled=false' --output "$(pwd)/$WORK/profile.jfc" \
+      >>"$WORK/jfr.log" 2>&1 || { echo profile; return; }
+  fi
+  echo "$(pwd)/$WORK/profile.jfc"
+}
+
 # load_series TARGET URL [wrk options...]: warm-up (discarded), then each concurrency level.
 load_series() {
   local target=$1 url=$2
@@ -242,7 +252,7 @@ load_series() {
   wrk_run "warmup.$target" 16 "$WARMUP" "$url" "$@"
   for c in $CONCURRENCY; do
     if [ "$target" = gateway ] && [ "$PROFILE" = 1 ] && [ "$c" = "${CONCURRENCY##* }" ]; then
-      jcmd "$gateway_pid" JFR.start name=bench settings=profile filename="$(pwd)/$WORK/gateway-chat-c$c.jfr" \
+      jcmd "$gateway_pid" JFR.start name=bench settings="$(jfr_settings)" filename="$(pwd)/$WORK/gateway-chat-c$c.jfr" \
         >>"$WORK/jfr.log" 2>&1
       wrk_run "chat.$target.c$c" "$c" "$DURATION" "$url" "$@"
       jcmd "$gateway_pid" JFR.stop name=bench >>"$WORK/jfr.log" 2>&1
@@ -404,6 +414,10 @@ if has_part pipeline; then
   wait_for_http "http://127.0.0.1:$ANALYTICS_ADMIN_PORT/healthcheck" analytics "$analytics_pid"
 
   log "pipeline: $EVENTS events, broker alone then through analytics"
+  if [ "$PROFILE" = 1 ]; then
+    jcmd "$analytics_pid" JFR.start name=bench settings="$(jfr_settings)" filename="$(pwd)/$WORK/analytics-pipeline.jfr" \
+      >>"$WORK/jfr.log" 2>&1
+  fi
   java -jar "$BENCH_JAR" pipeline --events "$EVENTS" \
     --raw-amqp-uri "$(amqp_uri "$BROKER_VHOST")" --analytics-amqp-uri "$(amqp_uri "$ANALYTICS_VHOST")" \
     --analytics-db-url "$(jdbc_url "$ANALYTICS_DB")" --db-user "$PG_USER" \
@@ -411,6 +425,12 @@ if has_part pipeline; then
     --confirm-window "$(yaml_value confirmWindow config/gateway.yml)" \
     >"$WORK/pipeline.txt" 2>"$WORK/pipeline.log" || fail "the pipeline benchmark failed; see $WORK/pipeline.log"
   grep -E '^(pipeline|machine)\.' "$WORK/pipeline.txt" >>"$RESULTS"
+  if [ "$PROFILE" = 1 ]; then
+    jcmd "$analytics_pid" JFR.stop name=bench >>"$WORK/jfr.log" 2>&1
+    java -jar "$BENCH_JAR" jfr-summary --file "$WORK/analytics-pipeline.jfr" >"$WORK/analytics-pipeline-profile.txt"
+    log "  profile: $WORK/analytics-pipeline-profile.txt"
+  fi
+  curl -fs "http://127.0.0.1:$ANALYTICS_ADMIN_PORT/metrics" >"$WORK/analytics-metrics-after-pipeline.json" || true
   log "  broker alone $(sed -n 's/^pipeline\.raw_per_s=//p' "$WORK/pipeline.txt") msg/s," \
     "analytics $(sed -n 's/^pipeline\.analytics_per_s=//p' "$WORK/pipeline.txt") events/s"
   stop "$analytics_pid"
