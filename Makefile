@@ -3,12 +3,12 @@ MVN ?= mvn -B
 GATEWAY_JAR := gateway-service/target/gateway-service.jar
 ANALYTICS_JAR := analytics-service/target/analytics-service.jar
 
-.PHONY: help build test soak reconcile run services migrate clean clean-test-data
+.PHONY: help build test soak reconcile run services migrate bench clean clean-test-data
 
 # make soak: how long the steady mixed load runs, how many requests a second, and whether it streams.
 SOAK_DURATION ?= 5m
 SOAK_RATE ?= 20
-SOAK_STREAMING ?= false
+SOAK_STREAMING ?= true
 
 help:
 	@echo "make build            compile and package both services (runnable jars in */target/)"
@@ -18,6 +18,8 @@ help:
 	@echo "make run              build, create and migrate databases, start both services, print a demo curl"
 	@echo "make services         start PostgreSQL and RabbitMQ if nothing listens on their ports"
 	@echo "make migrate          apply both services' database migrations (config/*.yml)"
+	@echo "make bench            benchmarks, not part of make test: gateway vs Portkey vs direct, analytics pipeline,"
+	@echo "                      5,000 streams, history at 10M rows; writes docs/benchmarks.md (BENCH_QUICK=1: short)"
 	@echo "make clean-test-data  drop databases and vhosts left behind by interrupted test runs"
 	@echo "make clean            remove build output"
 
@@ -49,6 +51,9 @@ services:
 migrate: build
 	java -jar $(GATEWAY_JAR) db migrate config/gateway.yml
 	java -jar $(ANALYTICS_JAR) db migrate config/analytics.yml
+
+bench: build
+	scripts/bench/run.sh
 
 clean-test-data:
 	psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT datname FROM pg_database WHERE datname LIKE 'aigw\_test\_%'" \

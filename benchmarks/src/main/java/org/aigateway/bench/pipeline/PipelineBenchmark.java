@@ -1,0 +1,147 @@
+package org.aigateway.bench.pipeline;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import org.aigateway.bench.Args;
+import org.aigateway.bench.Figures;
+import org.aigateway.contracts.Topology;
+
+import java.sql.Array;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Events per second from publishing to committed aggregates: N usage events published with confirms to a running
+ * analytics service, timed until its {@code user_analytics} totals reach N; then checked that every event was
+ * counted exactly once. Measured next to the broker's own limit for the same messages ({@link BrokerBaseline}).
+ */
+public final class PipelineBenchmark {
+    private static final String USER_PREFIX = "pipeline-user-";
+    private static final String WARMUP_PREFIX = "warmup-user-";
+    private static final int VERIFY_CHUNK = 10_000;
+
+    private final Args args;
+    /** One connection for every check, so polling the totals does not open a PostgreSQL backend each time. */
+    private final java.sql.Connection database;
+
+    private PipelineBenchmark(Args args, java.sql.Connection database) {
+        this.args = args;
+        this.database = database;
+    }
+
+    public static void run(Args args) throws Exception {
+        try (java.sql.Connection database = DriverManager.getConnection(args.string("analytics-db-url"),
+                args.string("db-user", "postgres"), args.string("db-password", ""))) {
+            new PipelineBenchmark(args, database).measure();
+        }
+    }
+
+    private void measure() throws Exception {
+        int count = args.integer("events");
+        int users = args.integer("users", 100);
+        int warmup = args.integer("warmup-events", Math.min(count, 2_000));
+        int confirmWindow = args.integer("confirm-window");
+        Duration settle = args.duration("settle", Duration.ofSeconds(2));
+        Duration timeout = args.duration("timeout", Duration.ofMinutes(10));
+
+        BenchEvents factory = new BenchEvents();
+        List<BenchEvents.Prepared> events = factory.build(USER_PREFIX, count, users);
+        Figures figures = new Figures("pipeline").put("events", count)
+                .put("message_bytes", events.stream().mapToInt(e -> e.body().length).sum() / count);
+
+        double baselineSeconds = new BrokerBaseline(args.string("raw-amqp-uri"), args.integer("prefetch"),
+                args.integer("ack-every"), confirmWindow).measure(events, timeout);
+        figures.put("raw_seconds", format(baselineSeconds)).put("raw_per_s", format(count / baselineSeconds));
+
+        ConnectionFactory broker = new ConnectionFactory();
+        broker.setUri(args.string("analytics-amqp-uri"));
+        try (Connection connection = broker.newConnection("bench:pipeline-publisher")) {
+            ConfirmedPublisher publisher = new ConfirmedPublisher(connection, confirmWindow);
+
+            // Warm-up: JIT, connection pools and the consumer's first batches, counted under other users.
+            publisher.publishAll(factory.build(WARMUP_PREFIX, warmup, users), Topology.EVENTS_QUEUE, timeout);
+            awaitTotal(WARMUP_PREFIX, warmup, timeout);
+
+            long started = System.nanoTime();
+            publisher.publishAll(events, Topology.EVENTS_QUEUE, timeout);
+            double publishSeconds = (System.nanoTime() - started) / 1e9;
+            awaitTotal(USER_PREFIX, count, timeout);
+            double seconds = (System.nanoTime() - started) / 1e9;
+            figures.put("publish_seconds", format(publishSeconds)).put("analytics_seconds", format(seconds))
+                    .put("analytics_per_s", format(count / seconds));
+
+            // Anything counted twice would show up after the first time the totals reached N.
+            Thread.sleep(settle.toMillis());
+            figures.put("total_requests", total(USER_PREFIX))
+                    .put("total_tokens", longValue("SELECT coalesce(sum(total_tokens), 0) FROM user_analytics "
+                            + "WHERE user_id LIKE '" + USER_PREFIX + "%'"))
+                    .put("expected_tokens", count * (BenchEvents.PROMPT_TOKENS + BenchEvents.COMPLETION_TOKENS))
+                    .put("stored_events", longValue("SELECT count(*) FROM analytics_events WHERE user_id LIKE '"
+                            + USER_PREFIX + "%'"))
+                    .put("stored_published_ids", storedIds(events))
+                    .put("dead_lettered", deadLettered(connection));
+        }
+        figures.print();
+    }
+
+    private void awaitTotal(String prefix, long expected, Duration timeout) throws SQLException, InterruptedException,
+            TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long seen;
+        while ((seen = total(prefix)) < expected) {
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("user_analytics counted " + seen + " of " + expected + " events within "
+                        + timeout);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private long total(String prefix) throws SQLException {
+        return longValue("SELECT coalesce(sum(total_requests), 0) FROM user_analytics WHERE user_id LIKE '" + prefix
+                + "%'");
+    }
+
+    /** How many of the published event ids are stored; with event_id unique, N means each exactly once. */
+    private long storedIds(List<BenchEvents.Prepared> events) throws SQLException {
+        long stored = 0;
+        try (PreparedStatement query = database.prepareStatement(
+                "SELECT count(*) FROM analytics_events WHERE event_id = ANY (?)")) {
+            for (int from = 0; from < events.size(); from += VERIFY_CHUNK) {
+                UUID[] ids = events.subList(from, Math.min(events.size(), from + VERIFY_CHUNK)).stream()
+                        .map(BenchEvents.Prepared::eventId).toArray(UUID[]::new);
+                Array array = database.createArrayOf("uuid", ids);
+                query.setArray(1, array);
+                try (ResultSet rows = query.executeQuery()) {
+                    rows.next();
+                    stored += rows.getLong(1);
+                }
+            }
+        }
+        return stored;
+    }
+
+    private static long deadLettered(Connection connection) throws Exception {
+        try (Channel channel = connection.createChannel()) {
+            return channel.queueDeclarePassive(Topology.deadLetterQueue(Topology.EVENTS_QUEUE)).getMessageCount();
+        }
+    }
+
+    private long longValue(String sql) throws SQLException {
+        try (var statement = database.createStatement(); ResultSet rows = statement.executeQuery(sql)) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    private static String format(double value) {
+        return String.format(java.util.Locale.ROOT, "%.3f", value);
+    }
+}
