@@ -7,7 +7,7 @@ import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
-import org.aigateway.analytics.DateRange;
+import org.aigateway.support.paging.DateRange;
 import org.aigateway.support.errors.ApiException;
 
 import java.util.Map;

@@ -11,7 +11,7 @@ import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
-import org.aigateway.analytics.DateRange;
+import org.aigateway.support.paging.DateRange;
 import org.aigateway.analytics.Money;
 import org.aigateway.support.errors.ApiException;
 

@@ -1,5 +1,6 @@
 package org.aigateway.gateway.stats;
 
+import org.aigateway.support.paging.DateRange;
 import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
@@ -40,7 +41,7 @@ public interface UsageStatsDao {
             GROUP BY GROUPING SETS ((), (model), (day))""")
     List<Row> groups(@Bind("userId") String userId, @Bind("from") Instant from, @Bind("to") Instant toExclusive);
 
-    default UsageStats stats(String userId, StatsRange range) {
+    default UsageStats stats(String userId, DateRange range) {
         UsageGroup totals = null;
         List<UsageGroup> byModel = new ArrayList<>();
         List<UsageGroup> byDay = new ArrayList<>();

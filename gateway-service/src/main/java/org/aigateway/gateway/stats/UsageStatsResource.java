@@ -9,6 +9,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import org.aigateway.gateway.auth.Caller;
+import org.aigateway.support.paging.DateRange;
 
 import java.time.Clock;
 
@@ -27,7 +28,7 @@ public class UsageStatsResource {
     @GET
     @Path("/me/stats")
     public UsageStats mine(@Auth Caller caller, @QueryParam("from") String from, @QueryParam("to") String to) {
-        return stats.stats(caller.userId(), StatsRange.parse(from, to, clock));
+        return stats.stats(caller.userId(), DateRange.parse(from, to, clock));
     }
 
     @GET
@@ -35,6 +36,6 @@ public class UsageStatsResource {
     @RolesAllowed(Caller.ADMIN_ROLE)
     public UsageStats ofUser(@PathParam("userId") String userId, @QueryParam("from") String from,
                              @QueryParam("to") String to) {
-        return stats.stats(userId, StatsRange.parse(from, to, clock));
+        return stats.stats(userId, DateRange.parse(from, to, clock));
     }
 }

@@ -1,4 +1,4 @@
-package org.aigateway.gateway.stats;
+package org.aigateway.support.paging;
 
 import org.aigateway.support.errors.ApiException;
 
@@ -10,15 +10,20 @@ import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 
 /**
- * An inclusive range of UTC days from the {@code from} and {@code to} query parameters, read as the analytics API
- * reads them.
+ * An inclusive range of UTC days from the {@code from} and {@code to} query parameters, read the same way by the
+ * gateway's stats and the analytics API.
  */
-public record StatsRange(LocalDate from, LocalDate to) {
+public record DateRange(LocalDate from, LocalDate to) {
     public static final int DEFAULT_DAYS = 30;
     public static final int MAX_DAYS = 366;
 
     /** Both are optional: {@code to} defaults to today (UTC), {@code from} to 30 days up to {@code to}. */
-    public static StatsRange parse(String from, String to, Clock clock) {
+    public static DateRange parse(String from, String to) {
+        return parse(from, to, Clock.systemUTC());
+    }
+
+    /** As {@link #parse(String, String)}, with "today" read from {@code clock}. */
+    public static DateRange parse(String from, String to, Clock clock) {
         LocalDate end = to == null || to.isBlank() ? LocalDate.now(clock.withZone(ZoneOffset.UTC)) : date(to, "to");
         LocalDate start = from == null || from.isBlank() ? end.minusDays(DEFAULT_DAYS - 1) : date(from, "from");
         if (start.isAfter(end)) {
@@ -28,7 +33,7 @@ public record StatsRange(LocalDate from, LocalDate to) {
             throw ApiException.invalidRequest("The range from 'from' to 'to' may span at most " + MAX_DAYS
                     + " days.", "from");
         }
-        return new StatsRange(start, end);
+        return new DateRange(start, end);
     }
 
     /** The first instant of {@code from}. */
