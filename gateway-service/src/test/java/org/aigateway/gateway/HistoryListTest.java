@@ -325,8 +325,9 @@ class HistoryListTest {
         rows.insertPending(new RequestHistoryDao.Pending(id, createdAt, userId, null, sessionId, provider, model,
                 model, "chat.completion", false, "{\"model\":\"" + model + "\"}", "test-gateway"));
         if (status != null) {
-            rows.complete(new RequestHistoryDao.Outcome(id, status, "{}", status.equals("error") ? "boom" : null,
-                    null, status.equals("error") ? 500 : 200, 1, 2, 3, 0, 0, BigDecimal.ZERO, 5, null));
+            rows.completeWithEvents(new RequestHistoryDao.Outcome(id, status, "{}",
+                    status.equals("error") ? "boom" : null, null, status.equals("error") ? 500 : 200, 1, 2, 3, 0, 0,
+                    BigDecimal.ZERO, 5, null), List.of());
         }
         return id.toString();
     }

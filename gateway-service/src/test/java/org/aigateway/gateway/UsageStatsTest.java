@@ -262,8 +262,8 @@ class UsageStatsTest {
             long completion = status.equals("success") ? random.nextInt(5000) : 0;
             BigDecimal cost = BigDecimal.valueOf(random.nextLong(1, 1_000_000_000_000L)).movePointLeft(12)
                     .setScale(12, RoundingMode.UNNECESSARY);
-            rows.complete(new RequestHistoryDao.Outcome(id, status, "{}", null, null, 200, prompt, completion,
-                    prompt + completion, 0, 0, cost, 5, null));
+            rows.completeWithEvents(new RequestHistoryDao.Outcome(id, status, "{}", null, null, 200, prompt,
+                    completion, prompt + completion, 0, 0, cost, 5, null), List.of());
         }
     }
 

@@ -1,6 +1,5 @@
 package org.aigateway.gateway.history;
 
-import org.aigateway.gateway.outbox.OutboxDao;
 import org.aigateway.gateway.outbox.OutboxMessage;
 import org.aigateway.gateway.session.SessionDao;
 import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
@@ -11,7 +10,6 @@ import org.jdbi.v3.sqlobject.customizer.Bind;
 import org.jdbi.v3.sqlobject.customizer.BindMethods;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
 import org.jdbi.v3.sqlobject.statement.SqlUpdate;
-import org.jdbi.v3.sqlobject.transaction.Transaction;
 
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -51,15 +49,6 @@ public interface RequestHistoryDao extends SqlObject {
             + "SELECT user_id, session_id, 'active', created_at, created_at FROM opened WHERE session_id IS NOT NULL "
             + SessionDao.REOPEN_ON_CONFLICT)
     void insertPending(@BindMethods Pending pending);
-
-    /** Closes a pending row; returns 0 if it was already closed, so an outcome is never written twice. */
-    @SqlUpdate("UPDATE request_history SET status = :status, response_data = CAST(:responseJson AS jsonb), "
-            + "error_message = :errorMessage, upstream_status = :upstreamStatus, http_status = :httpStatus, "
-            + "prompt_tokens = :promptTokens, completion_tokens = :completionTokens, total_tokens = :totalTokens, "
-            + "cached_tokens = :cachedTokens, cache_creation_tokens = :cacheCreationTokens, cost = :cost, "
-            + "response_time_ms = :responseTimeMs, time_to_first_token_ms = :timeToFirstTokenMs, completed_at = now() "
-            + "WHERE id = :id AND status = 'pending'")
-    int complete(@BindMethods Outcome outcome);
 
     /**
      * Closes the row, adds it to its session's counters and queues its events in one statement, hence one
