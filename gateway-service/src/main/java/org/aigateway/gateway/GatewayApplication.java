@@ -29,6 +29,7 @@ import org.aigateway.gateway.chat.ChatRequestValidator;
 import org.aigateway.gateway.chat.RequestSizeLimitFilter;
 import org.aigateway.gateway.history.HistoryContent;
 import org.aigateway.gateway.history.HistoryResource;
+import org.aigateway.gateway.history.HistoryWriter;
 import org.aigateway.gateway.history.RequestHistoryDao;
 import org.aigateway.gateway.model.ModelCatalog;
 import org.aigateway.gateway.model.ModelsResource;
@@ -48,21 +49,19 @@ import org.aigateway.support.broker.BrokerHealthCheck;
 import org.aigateway.support.errors.ErrorMappers;
 import org.glassfish.jersey.server.filter.RolesAllowedDynamicFeature;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.NoTemplateEngine;
 import org.jdbi.v3.postgres.PostgresPlugin;
 
 import java.time.Clock;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
 
 /** The gateway: OpenAI-compatible chat completions with durable request history. Wires parts; holds no logic. */
 public class GatewayApplication extends Application<GatewayConfiguration> {
     /** Named per service so both changelogs can share a classpath (end-to-end tests run both services). */
     public static final String CHANGELOG = "gateway-migrations.xml";
     private static final int AUTH_ALERTS_PER_SECOND = 10;
-    /** Threads that write finished streams to history; each holds a database connection while it does. */
-    private static final int STREAM_HISTORY_WRITERS = 8;
 
     public static void main(String[] args) throws Exception {
         new GatewayApplication().run(args);
@@ -94,8 +93,11 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
 
     @Override
     public void run(GatewayConfiguration configuration, Environment environment) {
+        // No statement of the gateway's uses <attributes>: without a template engine JDBI does not lex each SQL
+        // string again on every execution.
         Jdbi jdbi = new JdbiFactory().build(environment, configuration.getDatabase(), "postgresql")
-                .installPlugin(new PostgresPlugin());
+                .installPlugin(new PostgresPlugin())
+                .setTemplateEngine(new NoTemplateEngine());
         ErrorMappers.register(environment);
 
         Map<String, ChatProvider> providers = new LinkedHashMap<>();
@@ -131,13 +133,13 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
 
         long maxBodyBytes = configuration.getMaxRequestBodySize().toBytes();
         RequestHistoryDao history = jdbi.onDemand(RequestHistoryDao.class);
-        ExecutorService streamEndings = environment.lifecycle().executorService("stream-history-%d")
-                .minThreads(STREAM_HISTORY_WRITERS).maxThreads(STREAM_HISTORY_WRITERS).build();
+        HistoryWriter historyWriter = new HistoryWriter(jdbi, environment.metrics());
+        environment.lifecycle().manage(historyWriter);
         HistoryContent historyContent = configuration.getHistory().build(environment.getObjectMapper());
         environment.jersey().register(new RequestSizeLimitFilter(maxBodyBytes));
         environment.jersey().register(new ChatCompletionResource(
-                new ChatCompletionService(new ChatRequestValidator(catalog), history,
-                        events, relay::wakeUp, environment.getObjectMapper(), streamEndings,
+                new ChatCompletionService(new ChatRequestValidator(catalog), historyWriter,
+                        events, relay::wakeUp, environment.getObjectMapper(),
                         configuration.getRecovery().getInstanceId(), historyContent),
                 environment.getObjectMapper(), maxBodyBytes));
         environment.jersey().register(new HistoryResource(history));

@@ -7,10 +7,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.aigateway.gateway.auth.Caller;
 import org.aigateway.gateway.chat.ChatRequestValidator.ValidChatRequest;
 import org.aigateway.gateway.history.HistoryContent;
-import org.aigateway.gateway.history.RequestHistoryDao;
+import org.aigateway.gateway.history.HistoryWriter;
 import org.aigateway.gateway.history.RequestHistoryDao.Outcome;
 import org.aigateway.gateway.history.RequestHistoryDao.Pending;
 import org.aigateway.gateway.model.ModelCatalog;
+import org.aigateway.gateway.outbox.OutboxMessage;
 import org.aigateway.gateway.outbox.RequestEvents;
 import org.aigateway.gateway.provider.ProviderResponse;
 import org.aigateway.gateway.provider.TokenUsage;
@@ -24,8 +25,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Runs one chat completion: validates it, opens its history row as {@code pending}, calls the model's provider and
@@ -48,30 +47,27 @@ public class ChatCompletionService {
     }
 
     private final ChatRequestValidator validator;
-    private final RequestHistoryDao history;
+    private final HistoryWriter history;
     private final RequestEvents events;
     private final Runnable eventsQueued;
     private final ObjectMapper mapper;
     private final HistoryContent content;
-    private final Executor streamEndings;
     private final String gatewayInstance;
 
     /**
      * @param eventsQueued  called after a request's events committed to the outbox, so the relay sends them at once
-     * @param streamEndings runs the history writes of finished streams, off the threads that deliver stream chunks
      * @param gatewayInstance this instance's id, recorded on each row so a restart closes only its own leftovers
      * @param content       what of a request and its answer history keeps
      */
-    public ChatCompletionService(ChatRequestValidator validator, RequestHistoryDao history, RequestEvents events,
-                                 Runnable eventsQueued, ObjectMapper mapper, Executor streamEndings,
-                                 String gatewayInstance, HistoryContent content) {
+    public ChatCompletionService(ChatRequestValidator validator, HistoryWriter history, RequestEvents events,
+                                 Runnable eventsQueued, ObjectMapper mapper, String gatewayInstance,
+                                 HistoryContent content) {
         this.validator = validator;
         this.history = history;
         this.events = events;
         this.eventsQueued = eventsQueued;
         this.mapper = mapper;
         this.content = content;
-        this.streamEndings = streamEndings;
         this.gatewayInstance = gatewayInstance;
     }
 
@@ -146,19 +142,16 @@ public class ChatCompletionService {
                 result.httpStatus(), usage.promptTokens(), usage.completionTokens(), usage.totalTokens(),
                 usage.cachedTokens(), usage.cacheCreationTokens(), model.pricing().cost(usage),
                 result.responseTimeMs(), result.timeToFirstTokenMs());
-        Runnable write = () -> {
-            try {
-                close(pending, outcome, result.upstreamMs());
-            } catch (RuntimeException e) {
-                // The row stays pending; the pending-request sweep closes it later.
-                LOG.error("Recording the end of streamed request {} failed", pending.id(), e);
-            }
-        };
-        try {
-            streamEndings.execute(write);
-        } catch (RejectedExecutionException e) {
-            write.run();
-        }
+        // Not waited for: the thread that delivered the last chunk serves other streams.
+        history.closeLater(pending, outcome, events(pending, outcome, result.upstreamMs()))
+                .whenComplete((closed, failure) -> {
+                    if (failure != null) {
+                        // The row stays pending; the pending-request sweep closes it later.
+                        LOG.error("Recording the end of streamed request {} failed", pending.id(), failure);
+                    } else if (closed) {
+                        eventsQueued.run();
+                    }
+                });
     }
 
     private Pending open(Caller caller, ChatRequest chat, boolean stream) {
@@ -169,7 +162,7 @@ public class ChatCompletionService {
         Pending pending = new Pending(UUID.randomUUID(), createdAt, caller.userId(), caller.keyId(), chat.sessionId(),
                 model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, stream, content.request(request.body()),
                 gatewayInstance);
-        history.insertPending(pending);
+        history.open(pending);
         return pending;
     }
 
@@ -179,17 +172,22 @@ public class ChatCompletionService {
         return upstream;
     }
 
-    /** Closes the row with its events; the usage event carries the request as history keeps it, never more. */
+    /** Closes the row with its events. */
     private void close(Pending pending, Outcome outcome, long upstreamMs) {
+        if (history.close(pending, outcome, events(pending, outcome, upstreamMs))) {
+            eventsQueued.run();
+        }
+    }
+
+    /** The request's events; the usage event carries the request as history keeps it, never more. */
+    private List<OutboxMessage> events(Pending pending, Outcome outcome, long upstreamMs) {
         JsonNode recordedRequest;
         try {
             recordedRequest = mapper.readTree(pending.requestJson());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("history content is always JSON", e);
         }
-        if (history.completeWithEvents(outcome, events.forOutcome(pending, outcome, upstreamMs, recordedRequest))) {
-            eventsQueued.run();
-        }
+        return events.forOutcome(pending, outcome, upstreamMs, recordedRequest);
     }
 
     private static Outcome errorOutcome(Pending pending, String message, Integer upstreamStatus, int httpStatus,

@@ -7,9 +7,8 @@ import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.sqlobject.SqlObject;
 import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
-import org.jdbi.v3.sqlobject.customizer.BindMethods;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
-import org.jdbi.v3.sqlobject.statement.SqlUpdate;
+import org.jdbi.v3.sqlobject.transaction.Transaction;
 
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -19,7 +18,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /** The {@code request_history} table: a row per request, created pending and closed exactly once. */
 @RegisterConstructorMapper(HistoryRecord.class)
@@ -36,19 +38,63 @@ public interface RequestHistoryDao extends SqlObject {
                    long cacheCreationTokens, BigDecimal cost, long responseTimeMs, Long timeToFirstTokenMs) {
     }
 
+    /** A request's outcome and the events that go to the outbox with it. */
+    record Closing(Outcome outcome, List<OutboxMessage> events) {
+    }
+
     /**
      * Opens the request's row and, for a request in a session, creates or reopens the session, in one statement
      * (so one round trip and one commit); without a session id no session is written.
      */
-    @SqlUpdate("WITH opened AS (INSERT INTO request_history (id, created_at, user_id, api_key_id, session_id, "
-            + "provider, model, upstream_model, request_type, stream, status, request_data, gateway_instance) "
-            + "VALUES (:id, :createdAt, :userId, :apiKeyId, :sessionId, :provider, :model, :upstreamModel, "
-            + ":requestType, :stream, 'pending', CAST(:requestJson AS jsonb), :gatewayInstance) "
+    default void insertPending(Pending pending) {
+        openAll(List.of(pending), true);
+    }
+
+    /**
+     * Opens the rows of many requests and creates or reopens their sessions in one statement. With
+     * {@code durable = false} the commit does not wait for the WAL flush: a pending row only matters while its
+     * request runs, and the statement that closes it waits for the flush (which covers everything before it) and
+     * writes the row again should a database crash have lost it.
+     */
+    default void openAll(List<Pending> rows, boolean durable) {
+        Function<Function<Pending, Object>, List<String>> column = value -> rows.stream()
+                .map(value).map(v -> v == null ? null : v.toString()).toList();
+        getHandle().createUpdate(OPEN_ALL)
+                .bind("synchronousCommit", durable ? null : "off")
+                .bindArray("ids", String.class, column.apply(Pending::id))
+                .bindArray("createdAts", String.class, column.apply(Pending::createdAt))
+                .bindArray("userIds", String.class, column.apply(Pending::userId))
+                .bindArray("apiKeyIds", String.class, column.apply(Pending::apiKeyId))
+                .bindArray("sessionIds", String.class, column.apply(Pending::sessionId))
+                .bindArray("providers", String.class, column.apply(Pending::provider))
+                .bindArray("models", String.class, column.apply(Pending::model))
+                .bindArray("upstreamModels", String.class, column.apply(Pending::upstreamModel))
+                .bindArray("requestTypes", String.class, column.apply(Pending::requestType))
+                .bindArray("streams", String.class, column.apply(Pending::stream))
+                .bindArray("requests", String.class, column.apply(Pending::requestJson))
+                .bindArray("instances", String.class, column.apply(Pending::gatewayInstance))
+                .execute();
+    }
+
+    // Arrays travel as text and are cast here: one text[] parameter per column whatever its type, every value exact.
+    // Sessions are upserted once per key and in key order, so concurrent writers lock them in the same order.
+    String OPEN_ALL = "WITH settings AS (SELECT set_config('synchronous_commit', "
+            + "coalesce(CAST(:synchronousCommit AS text), current_setting('synchronous_commit')), true)), "
+            + "opened AS (INSERT INTO request_history (id, created_at, user_id, api_key_id, session_id, provider, "
+            + "model, upstream_model, request_type, stream, status, request_data, gateway_instance) "
+            + "SELECT r.id, r.created_at, r.user_id, r.api_key_id, r.session_id, r.provider, r.model, "
+            + "r.upstream_model, r.request_type, r.stream, 'pending', CAST(r.request AS jsonb), r.instance "
+            + "FROM settings, unnest(CAST(:ids AS uuid[]), CAST(:createdAts AS timestamptz[]), "
+            + "CAST(:userIds AS text[]), CAST(:apiKeyIds AS uuid[]), CAST(:sessionIds AS text[]), "
+            + "CAST(:providers AS text[]), CAST(:models AS text[]), CAST(:upstreamModels AS text[]), "
+            + "CAST(:requestTypes AS text[]), CAST(:streams AS boolean[]), CAST(:requests AS text[]), "
+            + "CAST(:instances AS text[])) AS r(id, created_at, user_id, api_key_id, session_id, provider, model, "
+            + "upstream_model, request_type, stream, request, instance) "
             + "RETURNING user_id, session_id, created_at) "
             + "INSERT INTO session_history AS s (user_id, session_id, status, started_at, last_request_at) "
-            + "SELECT user_id, session_id, 'active', created_at, created_at FROM opened WHERE session_id IS NOT NULL "
-            + SessionDao.REOPEN_ON_CONFLICT)
-    void insertPending(@BindMethods Pending pending);
+            + "SELECT user_id, session_id, 'active', min(created_at), max(created_at) FROM opened "
+            + "WHERE session_id IS NOT NULL GROUP BY user_id, session_id ORDER BY user_id, session_id "
+            + SessionDao.REOPEN_ON_CONFLICT;
 
     /**
      * Closes the row, adds it to its session's counters and queues its events in one statement, hence one
@@ -56,31 +102,99 @@ public interface RequestHistoryDao extends SqlObject {
      * is neither counted again nor gets a second set of events. Returns whether it closed the row.
      */
     default boolean completeWithEvents(Outcome outcome, List<OutboxMessage> events) {
-        return getHandle().createQuery(CLOSE_WITH_EVENTS)
-                .bindMethods(outcome)
-                .bindArray("eventIds", UUID.class, events.stream().map(OutboxMessage::eventId).toList())
-                .bindArray("routingKeys", String.class, events.stream().map(OutboxMessage::routingKey).toList())
-                .bindArray("payloads", String.class, events.stream().map(OutboxMessage::payload).toList())
-                .mapTo(Integer.class)
-                .one() > 0;
+        return closeAll(List.of(new Closing(outcome, events))).contains(outcome.id());
     }
 
-    String CLOSE_WITH_EVENTS = "WITH closed AS (UPDATE request_history SET status = :status, "
-            + "response_data = CAST(:responseJson AS jsonb), error_message = :errorMessage, "
-            + "upstream_status = :upstreamStatus, http_status = :httpStatus, prompt_tokens = :promptTokens, "
-            + "completion_tokens = :completionTokens, total_tokens = :totalTokens, cached_tokens = :cachedTokens, "
-            + "cache_creation_tokens = :cacheCreationTokens, cost = :cost, response_time_ms = :responseTimeMs, "
-            + "time_to_first_token_ms = :timeToFirstTokenMs, completed_at = now() "
-            + "WHERE id = :id AND status = 'pending' "
-            + "RETURNING user_id, session_id, created_at, completed_at, total_tokens, cost), "
+    /**
+     * {@link #completeWithEvents} for many requests in one statement. Returns the ids of the rows it closed; a row
+     * that was closed before, or does not exist, is left alone and gets no events.
+     */
+    default Set<UUID> closeAll(List<Closing> closings) {
+        Function<Function<Outcome, Object>, List<String>> column = value -> closings.stream()
+                .map(Closing::outcome).map(value).map(v -> v == null ? null : v.toString()).toList();
+        List<String> eventHistoryIds = new ArrayList<>();
+        List<String> eventIds = new ArrayList<>();
+        List<String> routingKeys = new ArrayList<>();
+        List<String> payloads = new ArrayList<>();
+        for (Closing closing : closings) {
+            for (OutboxMessage event : closing.events()) {
+                eventHistoryIds.add(closing.outcome().id().toString());
+                eventIds.add(event.eventId().toString());
+                routingKeys.add(event.routingKey());
+                payloads.add(event.payload());
+            }
+        }
+        return getHandle().createQuery(CLOSE_ALL)
+                .bindArray("ids", String.class, column.apply(Outcome::id))
+                .bindArray("statuses", String.class, column.apply(Outcome::status))
+                .bindArray("responses", String.class, column.apply(Outcome::responseJson))
+                .bindArray("errorMessages", String.class, column.apply(Outcome::errorMessage))
+                .bindArray("upstreamStatuses", String.class, column.apply(Outcome::upstreamStatus))
+                .bindArray("httpStatuses", String.class, column.apply(Outcome::httpStatus))
+                .bindArray("promptTokens", String.class, column.apply(Outcome::promptTokens))
+                .bindArray("completionTokens", String.class, column.apply(Outcome::completionTokens))
+                .bindArray("totalTokens", String.class, column.apply(Outcome::totalTokens))
+                .bindArray("cachedTokens", String.class, column.apply(Outcome::cachedTokens))
+                .bindArray("cacheCreationTokens", String.class, column.apply(Outcome::cacheCreationTokens))
+                .bindArray("costs", String.class, column.apply(o -> o.cost() == null ? null : o.cost().toPlainString()))
+                .bindArray("responseTimes", String.class, column.apply(Outcome::responseTimeMs))
+                .bindArray("firstTokenTimes", String.class, column.apply(Outcome::timeToFirstTokenMs))
+                .bindArray("eventHistoryIds", String.class, eventHistoryIds)
+                .bindArray("eventIds", String.class, eventIds)
+                .bindArray("routingKeys", String.class, routingKeys)
+                .bindArray("payloads", String.class, payloads)
+                .mapTo(UUID.class)
+                .collect(Collectors.toSet());
+    }
+
+    String CLOSE_ALL = "WITH outcome AS (SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), "
+            + "CAST(:responses AS text[]), CAST(:errorMessages AS text[]), CAST(:upstreamStatuses AS integer[]), "
+            + "CAST(:httpStatuses AS integer[]), CAST(:promptTokens AS bigint[]), CAST(:completionTokens AS bigint[]), "
+            + "CAST(:totalTokens AS bigint[]), CAST(:cachedTokens AS bigint[]), CAST(:cacheCreationTokens AS bigint[]), "
+            + "CAST(:costs AS numeric[]), CAST(:responseTimes AS bigint[]), CAST(:firstTokenTimes AS bigint[])) "
+            + "AS o(id, status, response, error_message, upstream_status, http_status, prompt_tokens, "
+            + "completion_tokens, total_tokens, cached_tokens, cache_creation_tokens, cost, response_time_ms, "
+            + "time_to_first_token_ms)), "
+            + "closed AS (UPDATE request_history AS r SET status = o.status, "
+            + "response_data = CAST(o.response AS jsonb), error_message = o.error_message, "
+            + "upstream_status = o.upstream_status, http_status = o.http_status, prompt_tokens = o.prompt_tokens, "
+            + "completion_tokens = o.completion_tokens, total_tokens = o.total_tokens, "
+            + "cached_tokens = o.cached_tokens, cache_creation_tokens = o.cache_creation_tokens, cost = o.cost, "
+            + "response_time_ms = o.response_time_ms, time_to_first_token_ms = o.time_to_first_token_ms, "
+            + "completed_at = now() "
+            + "FROM outcome AS o WHERE r.id = o.id AND r.status = 'pending' "
+            + "RETURNING r.id, r.user_id, r.session_id, r.created_at, r.completed_at, r.total_tokens, r.cost), "
             + "counted AS (INSERT INTO session_history AS s (user_id, session_id, started_at, last_request_at, "
-            + "total_requests, total_tokens, total_cost) SELECT user_id, session_id, created_at, completed_at, 1, "
-            + "total_tokens, cost FROM closed WHERE session_id IS NOT NULL " + SessionDao.ADD_ON_CONFLICT + "), "
+            + "total_requests, total_tokens, total_cost) SELECT user_id, session_id, min(created_at), "
+            + "max(completed_at), count(*), sum(total_tokens), sum(cost) FROM closed WHERE session_id IS NOT NULL "
+            + "GROUP BY user_id, session_id ORDER BY user_id, session_id " + SessionDao.ADD_ON_CONFLICT + "), "
             + "queued AS (INSERT INTO outbox (event_id, routing_key, payload) "
-            + "SELECT event.id, event.routing_key, event.payload FROM closed, "
-            + "unnest(:eventIds, :routingKeys, :payloads) WITH ORDINALITY AS event(id, routing_key, payload, position) "
-            + "ORDER BY event.position) "
-            + "SELECT count(*) FROM closed";
+            + "SELECT event.id, event.routing_key, event.payload FROM unnest(CAST(:eventHistoryIds AS uuid[]), "
+            + "CAST(:eventIds AS uuid[]), CAST(:routingKeys AS text[]), CAST(:payloads AS text[])) "
+            + "WITH ORDINALITY AS event(history_id, id, routing_key, payload, position) "
+            + "JOIN closed ON closed.id = event.history_id ORDER BY event.position) "
+            + "SELECT id FROM closed";
+
+    /** Which of these rows exist. */
+    @SqlQuery("SELECT id FROM request_history WHERE id = ANY(:ids)")
+    Set<UUID> existing(@Bind("ids") UUID[] ids);
+
+    /**
+     * For rows {@link #closeAll} did not close: writes again, durably, those that are missing because a database
+     * crash lost their unflushed opening, and closes them, in one transaction. Returns the ids it closed; rows that
+     * exist were closed before and are left alone.
+     */
+    @Transaction
+    default Set<UUID> restoreLostAndClose(List<Pending> notClosed, List<Closing> closings) {
+        Set<UUID> found = existing(notClosed.stream().map(Pending::id).toArray(UUID[]::new));
+        List<Pending> lost = notClosed.stream().filter(p -> !found.contains(p.id())).toList();
+        if (lost.isEmpty()) {
+            return Set.of();
+        }
+        openAll(lost, true);
+        Set<UUID> lostIds = lost.stream().map(Pending::id).collect(Collectors.toSet());
+        return closeAll(closings.stream().filter(c -> lostIds.contains(c.outcome().id())).toList());
+    }
 
     /** The columns of a {@link HistoryRecord}. */
     String RECORD_COLUMNS = "id, user_id, session_id, provider, model, upstream_model, request_type, stream, status, "

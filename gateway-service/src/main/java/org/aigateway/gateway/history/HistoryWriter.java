@@ -1,0 +1,107 @@
+package org.aigateway.gateway.history;
+
+import com.codahale.metrics.MetricRegistry;
+import io.dropwizard.lifecycle.Managed;
+import org.aigateway.gateway.history.RequestHistoryDao.Closing;
+import org.aigateway.gateway.history.RequestHistoryDao.Pending;
+import org.aigateway.gateway.outbox.OutboxMessage;
+import org.jdbi.v3.core.Jdbi;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Opens and closes {@code request_history} rows for the requests running at the same time in shared statements:
+ * one writer gathers the openings, another the closings, each writing a whole batch in one statement and commit.
+ * A closing is acknowledged only after its commit is flushed; an opening's commit is not waited for (see
+ * {@link RequestHistoryDao#openAll}).
+ */
+public class HistoryWriter implements Managed {
+    /** Rows per statement: enough for every request of a busy instance, small enough to keep a statement quick. */
+    private static final int MAX_BATCH = 256;
+    private static final long STOP_TIMEOUT_MS = 10_000;
+
+    /** A request to close: its opening (to restore a lost row) and how it ended, with its events. */
+    private record Close(Pending pending, Closing closing) {
+    }
+
+    private final Jdbi jdbi;
+    private final WriteBatcher<Pending, Boolean> openings;
+    private final WriteBatcher<Close, Boolean> closings;
+
+    /** Reports the batch sizes as {@code history.openings.batch-size} and {@code history.closings.batch-size}. */
+    public HistoryWriter(Jdbi jdbi, MetricRegistry metrics) {
+        this.jdbi = jdbi;
+        this.openings = new WriteBatcher<>("history-open-writer", MAX_BATCH, this::openAll,
+                metrics.histogram("history.openings.batch-size"));
+        this.closings = new WriteBatcher<>("history-close-writer", MAX_BATCH, this::closeAll,
+                metrics.histogram("history.closings.batch-size"));
+    }
+
+    /** Opens the request's row; returns once it is written. */
+    public void open(Pending pending) {
+        await(openings.submit(pending));
+    }
+
+    /**
+     * Closes the row with its events and returns whether this closed it (false: it was closed before, by the
+     * pending-request sweep); returns once the commit is durable.
+     */
+    public boolean close(Pending pending, RequestHistoryDao.Outcome outcome, List<OutboxMessage> events) {
+        return await(closeLater(pending, outcome, events));
+    }
+
+    /** {@link #close}, without waiting. */
+    public CompletableFuture<Boolean> closeLater(Pending pending, RequestHistoryDao.Outcome outcome,
+                                                 List<OutboxMessage> events) {
+        return closings.submit(new Close(pending, new Closing(outcome, events)));
+    }
+
+    @Override
+    public void start() {
+        openings.start();
+        closings.start();
+    }
+
+    @Override
+    public void stop() throws InterruptedException {
+        openings.stop(STOP_TIMEOUT_MS);
+        closings.stop(STOP_TIMEOUT_MS);
+    }
+
+    private List<Boolean> openAll(List<Pending> batch) {
+        jdbi.useExtension(RequestHistoryDao.class, dao -> dao.openAll(batch, false));
+        return Collections.nCopies(batch.size(), Boolean.TRUE);
+    }
+
+    private List<Boolean> closeAll(List<Close> batch) {
+        Set<UUID> closed = new HashSet<>(jdbi.withExtension(RequestHistoryDao.class,
+                dao -> dao.closeAll(batch.stream().map(Close::closing).toList())));
+        if (closed.size() < batch.size()) {
+            List<Close> notClosed = batch.stream().filter(c -> !closed.contains(c.pending().id())).toList();
+            closed.addAll(jdbi.withExtension(RequestHistoryDao.class, dao -> dao.restoreLostAndClose(
+                    notClosed.stream().map(Close::pending).toList(),
+                    notClosed.stream().map(Close::closing).toList())));
+        }
+        List<Boolean> results = new ArrayList<>(batch.size());
+        batch.forEach(c -> results.add(closed.contains(c.pending().id())));
+        return results;
+    }
+
+    private static <R> R await(CompletableFuture<R> result) {
+        try {
+            return result.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException cause) {
+                throw cause;
+            }
+            throw e;
+        }
+    }
+}
