@@ -18,7 +18,7 @@ import java.util.concurrent.CompletionException;
 
 /**
  * Opens and closes {@code request_history} rows for the requests running at the same time in shared statements:
- * one writer gathers the openings, another the closings, each writing a whole batch in one statement and commit.
+ * writers gather the openings, others the closings, each writing a whole batch in one statement and commit.
  * A closing is acknowledged only after its commit is flushed; an opening's commit is not waited for (see
  * {@link RequestHistoryDao#openAll}).
  */
@@ -26,6 +26,11 @@ public class HistoryWriter implements Managed {
     /** Rows per statement: enough for every request of a busy instance, small enough to keep a statement quick. */
     private static final int MAX_BATCH = 256;
     private static final long STOP_TIMEOUT_MS = 10_000;
+    /**
+     * Batches of each kind in the database at once: while one waits for its commit the next is sent. Every statement
+     * takes its session rows in key order, so two of them never deadlock.
+     */
+    private static final int WRITERS_PER_KIND = 2;
 
     /** A request to close: its opening (to restore a lost row) and how it ended, with its events. */
     private record Close(Pending pending, Closing closing) {
@@ -38,9 +43,9 @@ public class HistoryWriter implements Managed {
     /** Reports the batch sizes as {@code history.openings.batch-size} and {@code history.closings.batch-size}. */
     public HistoryWriter(Jdbi jdbi, MetricRegistry metrics) {
         this.jdbi = jdbi;
-        this.openings = new WriteBatcher<>("history-open-writer", MAX_BATCH, this::openAll,
+        this.openings = new WriteBatcher<>("history-open-writer", WRITERS_PER_KIND, MAX_BATCH, this::openAll,
                 metrics.histogram("history.openings.batch-size"));
-        this.closings = new WriteBatcher<>("history-close-writer", MAX_BATCH, this::closeAll,
+        this.closings = new WriteBatcher<>("history-close-writer", WRITERS_PER_KIND, MAX_BATCH, this::closeAll,
                 metrics.histogram("history.closings.batch-size"));
     }
 

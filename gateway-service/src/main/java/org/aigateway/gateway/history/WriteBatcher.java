@@ -13,8 +13,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
- * Writes what many request threads hand it in shared statements, on a thread of its own: while one batch is in
- * the database the next one gathers, so under load a statement and its commit serve many requests, and a lone
+ * Writes what many request threads hand it in shared statements, on threads of its own: while a batch is in the
+ * database the next one gathers, so under load a statement and its commit serve many requests, and a lone
  * request is written at once. Each submitter gets its own result; a failed batch is written again item by item,
  * so one bad item fails only its own submitter.
  *
@@ -28,16 +28,19 @@ final class WriteBatcher<T, R> {
     }
 
     private final String name;
+    private final int threads;
     private final int maxBatch;
     /** Writes a batch in one transaction and returns one result per item, in order. */
     private final Function<List<T>, List<R>> writeAll;
     private final Histogram batchSizes;
     private final BlockingQueue<Submitted<T, R>> queue = new LinkedBlockingQueue<>();
     private volatile boolean running;
-    private Thread thread;
+    private final List<Thread> writers = new ArrayList<>();
 
-    WriteBatcher(String name, int maxBatch, Function<List<T>, List<R>> writeAll, Histogram batchSizes) {
+    /** @param threads how many batches may be in the database at once */
+    WriteBatcher(String name, int threads, int maxBatch, Function<List<T>, List<R>> writeAll, Histogram batchSizes) {
         this.name = name;
+        this.threads = threads;
         this.maxBatch = maxBatch;
         this.writeAll = writeAll;
         this.batchSizes = batchSizes;
@@ -55,19 +58,23 @@ final class WriteBatcher<T, R> {
 
     void start() {
         running = true;
-        thread = new Thread(this::run, name);
-        thread.setDaemon(true);
-        thread.start();
+        for (int i = 0; i < threads; i++) {
+            Thread writer = new Thread(this::run, name + "-" + i);
+            writer.setDaemon(true);
+            writers.add(writer);
+            writer.start();
+        }
     }
 
     /** Stops taking work, writes what was already handed in, and waits for that up to the timeout. */
     void stop(long timeoutMillis) throws InterruptedException {
         running = false;
-        Thread writer = thread;
-        if (writer != null) {
-            writer.interrupt();
-            writer.join(timeoutMillis);
+        writers.forEach(Thread::interrupt);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+        for (Thread writer : writers) {
+            writer.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         }
+        writers.clear();
         List<Submitted<T, R>> left = new ArrayList<>();
         queue.drainTo(left);
         left.forEach(s -> s.result().completeExceptionally(new IllegalStateException(name + " stopped")));
