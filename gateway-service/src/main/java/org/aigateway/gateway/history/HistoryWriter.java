@@ -14,11 +14,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
 /**
  * Opens and closes {@code request_history} rows for the requests running at the same time in shared statements:
- * writers gather the openings, others the closings, each writing a whole batch in one statement and commit.
+ * the openings queued while a statement runs go into the next statement together, and so do the closings, each
+ * batch in one statement and commit.
  * A closing is acknowledged only after its commit is flushed; an opening's commit is not waited for (see
  * {@link RequestHistoryDao#openAll}).
  */
@@ -30,7 +30,7 @@ public class HistoryWriter implements Managed {
      * Batches of each kind in the database at once: while one waits for its commit the next is sent. Every statement
      * takes its session rows in key order, so two of them never deadlock.
      */
-    private static final int WRITERS_PER_KIND = 2;
+    private static final int SLOTS_PER_KIND = 2;
 
     /** A request to close: its opening (to restore a lost row) and how it ended, with its events. */
     private record Close(Pending pending, Closing closing) {
@@ -43,15 +43,15 @@ public class HistoryWriter implements Managed {
     /** Reports the batch sizes as {@code history.openings.batch-size} and {@code history.closings.batch-size}. */
     public HistoryWriter(Jdbi jdbi, MetricRegistry metrics) {
         this.jdbi = jdbi;
-        this.openings = new WriteBatcher<>("history-open-writer", WRITERS_PER_KIND, MAX_BATCH, this::openAll,
+        this.openings = new WriteBatcher<>("history-open-writer", SLOTS_PER_KIND, MAX_BATCH, this::openAll,
                 metrics.histogram("history.openings.batch-size"));
-        this.closings = new WriteBatcher<>("history-close-writer", WRITERS_PER_KIND, MAX_BATCH, this::closeAll,
+        this.closings = new WriteBatcher<>("history-close-writer", SLOTS_PER_KIND, MAX_BATCH, this::closeAll,
                 metrics.histogram("history.closings.batch-size"));
     }
 
     /** Opens the request's row; returns once it is written. */
     public void open(Pending pending) {
-        await(openings.submit(pending));
+        openings.write(pending);
     }
 
     /**
@@ -59,13 +59,13 @@ public class HistoryWriter implements Managed {
      * pending-request sweep); returns once the commit is durable.
      */
     public boolean close(Pending pending, RequestHistoryDao.Outcome outcome, List<OutboxMessage> events) {
-        return await(closeLater(pending, outcome, events));
+        return closings.write(new Close(pending, new Closing(outcome, events)));
     }
 
-    /** {@link #close}, without waiting. */
+    /** {@link #close}, written by a background thread, for callers that must not wait for the database. */
     public CompletableFuture<Boolean> closeLater(Pending pending, RequestHistoryDao.Outcome outcome,
                                                  List<OutboxMessage> events) {
-        return closings.submit(new Close(pending, new Closing(outcome, events)));
+        return closings.writeLater(new Close(pending, new Closing(outcome, events)));
     }
 
     @Override
@@ -97,16 +97,5 @@ public class HistoryWriter implements Managed {
         List<Boolean> results = new ArrayList<>(batch.size());
         batch.forEach(c -> results.add(closed.contains(c.pending().id())));
         return results;
-    }
-
-    private static <R> R await(CompletableFuture<R> result) {
-        try {
-            return result.join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException cause) {
-                throw cause;
-            }
-            throw e;
-        }
     }
 }

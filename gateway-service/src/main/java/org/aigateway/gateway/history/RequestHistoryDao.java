@@ -2,7 +2,6 @@ package org.aigateway.gateway.history;
 
 import org.aigateway.gateway.outbox.OutboxMessage;
 import org.aigateway.gateway.session.SessionDao;
-import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.sqlobject.SqlObject;
 import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
@@ -252,7 +251,7 @@ public interface RequestHistoryDao extends SqlObject {
                 + " ORDER BY created_at DESC, id DESC LIMIT :rows";
         Query statement = getHandle().createQuery(sql).bind("rows", rows);
         binds.forEach(statement::bind);
-        return statement.map(ConstructorMapper.of(HistoryRecord.class)).list();
+        return statement.mapTo(HistoryRecord.class).list();
     }
 
     /** One page of {@link #list}, with the cursor of the next. */
