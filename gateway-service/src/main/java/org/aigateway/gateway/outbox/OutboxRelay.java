@@ -138,7 +138,7 @@ public class OutboxRelay implements Managed {
         }
     }
 
-    /** One round of work; returns whether there was any, so an idle relay waits for the next poll. */
+    /** One round of work; returns whether more may be waiting, otherwise the relay waits for a wake-up or the poll. */
     boolean relayOnce() throws Exception {
         boolean worked = markConfirmed();
         cleanUpIfDue();
@@ -156,7 +156,8 @@ public class OutboxRelay implements Managed {
         if (room <= 0) {
             return worked;
         }
-        List<OutboxMessage> rows = outbox.unsentAfter(cursorTxid, cursorId, Math.min(batchSize, room));
+        int limit = Math.min(batchSize, room);
+        List<OutboxMessage> rows = outbox.unsentAfter(cursorTxid, cursorId, limit);
         for (OutboxMessage row : rows) {
             cursorTxid = row.txid();
             cursorId = row.id();
@@ -164,7 +165,9 @@ public class OutboxRelay implements Managed {
                 publish(row);
             }
         }
-        return worked || !rows.isEmpty();
+        // Only a full read means more is waiting; rows committed since then wake the relay themselves, so reading
+        // again now would cost a query per request under light load.
+        return rows.size() == limit;
     }
 
     private void publish(OutboxMessage row) throws Exception {
