@@ -244,13 +244,18 @@ jfr_settings() {
   echo "$(pwd)/$WORK/profile.jfc"
 }
 
-# load_series TARGET URL [wrk options...]: warm-up (discarded), then each concurrency level.
+# cpu_ticks PID: the process's CPU time so far (user + system, all threads), in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# load_series TARGET PID URL [wrk options...]: warm-up (discarded), then each concurrency level. Besides wrk's
+# figures it records the CPU time the target's own process spent per request (PostgreSQL and RabbitMQ not included).
 load_series() {
-  local target=$1 url=$2
-  shift 2
+  local target=$1 pid=$2 url=$3 before
+  shift 3
   log "chat via $target: warm-up $WARMUP"
   wrk_run "warmup.$target" 16 "$WARMUP" "$url" "$@"
   for c in $CONCURRENCY; do
+    before=$(cpu_ticks "$pid")
     if [ "$target" = gateway ] && [ "$PROFILE" = 1 ] && [ "$c" = "${CONCURRENCY##* }" ]; then
       jcmd "$gateway_pid" JFR.start name=bench settings="$(jfr_settings)" filename="$(pwd)/$WORK/gateway-chat-c$c.jfr" \
         >>"$WORK/jfr.log" 2>&1
@@ -261,6 +266,9 @@ load_series() {
     else
       wrk_run "chat.$target.c$c" "$c" "$DURATION" "$url" "$@"
     fi
+    record "chat.$target.c$c.cpu_ms" "$(awk -v ticks=$(($(cpu_ticks "$pid") - before)) -v hz="$(getconf CLK_TCK)" \
+      -v requests="$(sed -n "s/^chat\.$target\.c$c\.requests=//p" "$WORK/wrk-chat.$target.c$c.txt")" \
+      'BEGIN { printf "%.3f", (requests > 0 ? ticks * 1000 / hz / requests : 0) }')"
   done
 }
 
@@ -294,9 +302,9 @@ if has_part chat; then
   portkey_pid=$started
   wait_for_port "$PORTKEY_PORT" portkey "$portkey_pid"
 
-  load_series direct "http://127.0.0.1:$UPSTREAM_PORT/v1/chat/completions" -H "Authorization: Bearer $UPSTREAM_KEY"
-  load_series gateway "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" -H "Authorization: Bearer $CHAT_KEY"
-  load_series portkey "http://127.0.0.1:$PORTKEY_PORT/v1/chat/completions" -H "Authorization: Bearer $UPSTREAM_KEY" \
+  load_series direct "$upstream_pid" "http://127.0.0.1:$UPSTREAM_PORT/v1/chat/completions" -H "Authorization: Bearer $UPSTREAM_KEY"
+  load_series gateway "$gateway_pid" "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" -H "Authorization: Bearer $CHAT_KEY"
+  load_series portkey "$portkey_pid" "http://127.0.0.1:$PORTKEY_PORT/v1/chat/completions" -H "Authorization: Bearer $UPSTREAM_KEY" \
     -H "x-portkey-provider: openai" -H "x-portkey-custom-host: http://127.0.0.1:$UPSTREAM_PORT/v1"
   unset WRK_BODY_FILE
   stop "$portkey_pid"

@@ -221,6 +221,8 @@ public final class BenchmarkReport {
         return number(results.number(prefix + ".rps").orElse(0), 0) + " " + unit + " · p50 "
                 + number(results.number(prefix + ".p50_ms").orElse(0), 2) + " ms · p99 "
                 + number(results.number(prefix + ".p99_ms").orElse(0), 2) + " ms"
+                + (results.has(prefix + ".cpu_ms") ? " · CPU " + number(results.number(prefix + ".cpu_ms")
+                .orElse(0), 3) + " ms/req" : "")
                 + (errors > 0 ? " · **" + number(errors, 0) + " errors**" : "");
     }
 
