@@ -81,16 +81,16 @@ public class HistoryWriter implements Managed {
     }
 
     private List<Boolean> openAll(List<Pending> batch) {
-        jdbi.useExtension(RequestHistoryDao.class, dao -> dao.openAll(batch, false));
+        jdbi.useHandle(handle -> RequestHistoryDao.openAll(handle, batch, false));
         return Collections.nCopies(batch.size(), Boolean.TRUE);
     }
 
     private List<Boolean> closeAll(List<Close> batch) {
-        Set<UUID> closed = new HashSet<>(jdbi.withExtension(RequestHistoryDao.class,
-                dao -> dao.closeAll(batch.stream().map(Close::closing).toList())));
+        Set<UUID> closed = new HashSet<>(jdbi.withHandle(
+                handle -> RequestHistoryDao.closeAll(handle, batch.stream().map(Close::closing).toList())));
         if (closed.size() < batch.size()) {
             List<Close> notClosed = batch.stream().filter(c -> !closed.contains(c.pending().id())).toList();
-            closed.addAll(jdbi.withExtension(RequestHistoryDao.class, dao -> dao.restoreLostAndClose(
+            closed.addAll(jdbi.withHandle(handle -> RequestHistoryDao.restoreLostAndClose(handle,
                     notClosed.stream().map(Close::pending).toList(),
                     notClosed.stream().map(Close::closing).toList())));
         }

@@ -2,12 +2,12 @@ package org.aigateway.gateway.history;
 
 import org.aigateway.gateway.outbox.OutboxMessage;
 import org.aigateway.gateway.session.SessionDao;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.sqlobject.SqlObject;
 import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
-import org.jdbi.v3.sqlobject.transaction.Transaction;
 
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -56,9 +56,14 @@ public interface RequestHistoryDao extends SqlObject {
      * writes the row again should a database crash have lost it.
      */
     default void openAll(List<Pending> rows, boolean durable) {
+        openAll(getHandle(), rows, durable);
+    }
+
+    /** {@link #openAll(List, boolean)} on a handle, for writers that need no SqlObject around one statement. */
+    static void openAll(Handle handle, List<Pending> rows, boolean durable) {
         Function<Function<Pending, Object>, List<String>> column = value -> rows.stream()
                 .map(value).map(v -> v == null ? null : v.toString()).toList();
-        getHandle().createUpdate(OPEN_ALL)
+        handle.createUpdate(OPEN_ALL)
                 .bind("synchronousCommit", durable ? null : "off")
                 .bindArray("ids", String.class, column.apply(Pending::id))
                 .bindArray("createdAts", String.class, column.apply(Pending::createdAt))
@@ -109,6 +114,11 @@ public interface RequestHistoryDao extends SqlObject {
      * that was closed before, or does not exist, is left alone and gets no events.
      */
     default Set<UUID> closeAll(List<Closing> closings) {
+        return closeAll(getHandle(), closings);
+    }
+
+    /** {@link #closeAll(List)} on a handle. */
+    static Set<UUID> closeAll(Handle handle, List<Closing> closings) {
         Function<Function<Outcome, Object>, List<String>> column = value -> closings.stream()
                 .map(Closing::outcome).map(value).map(v -> v == null ? null : v.toString()).toList();
         List<String> eventHistoryIds = new ArrayList<>();
@@ -123,7 +133,7 @@ public interface RequestHistoryDao extends SqlObject {
                 payloads.add(event.payload());
             }
         }
-        return getHandle().createQuery(CLOSE_ALL)
+        return handle.createQuery(CLOSE_ALL)
                 .bindArray("ids", String.class, column.apply(Outcome::id))
                 .bindArray("statuses", String.class, column.apply(Outcome::status))
                 .bindArray("responses", String.class, column.apply(Outcome::responseJson))
@@ -174,25 +184,25 @@ public interface RequestHistoryDao extends SqlObject {
             + "JOIN closed ON closed.id = event.history_id ORDER BY event.position) "
             + "SELECT id FROM closed";
 
-    /** Which of these rows exist. */
-    @SqlQuery("SELECT id FROM request_history WHERE id = ANY(:ids)")
-    Set<UUID> existing(@Bind("ids") UUID[] ids);
-
     /**
      * For rows {@link #closeAll} did not close: writes again, durably, those that are missing because a database
      * crash lost their unflushed opening, and closes them, in one transaction. Returns the ids it closed; rows that
      * exist were closed before and are left alone.
      */
-    @Transaction
-    default Set<UUID> restoreLostAndClose(List<Pending> notClosed, List<Closing> closings) {
-        Set<UUID> found = existing(notClosed.stream().map(Pending::id).toArray(UUID[]::new));
-        List<Pending> lost = notClosed.stream().filter(p -> !found.contains(p.id())).toList();
-        if (lost.isEmpty()) {
-            return Set.of();
-        }
-        openAll(lost, true);
-        Set<UUID> lostIds = lost.stream().map(Pending::id).collect(Collectors.toSet());
-        return closeAll(closings.stream().filter(c -> lostIds.contains(c.outcome().id())).toList());
+    static Set<UUID> restoreLostAndClose(Handle handle, List<Pending> notClosed, List<Closing> closings) {
+        return handle.inTransaction(transaction -> {
+            Set<UUID> found = transaction.createQuery("SELECT id FROM request_history WHERE id = ANY(:ids)")
+                    .bind("ids", notClosed.stream().map(Pending::id).toArray(UUID[]::new))
+                    .mapTo(UUID.class)
+                    .collect(Collectors.toSet());
+            List<Pending> lost = notClosed.stream().filter(p -> !found.contains(p.id())).toList();
+            if (lost.isEmpty()) {
+                return Set.<UUID>of();
+            }
+            openAll(transaction, lost, true);
+            Set<UUID> lostIds = lost.stream().map(Pending::id).collect(Collectors.toSet());
+            return closeAll(transaction, closings.stream().filter(c -> lostIds.contains(c.outcome().id())).toList());
+        });
     }
 
     /** The columns of a {@link HistoryRecord}. */
