@@ -40,13 +40,17 @@ public class HistoryWriter implements Managed {
     private final WriteBatcher<Pending, Boolean> openings;
     private final WriteBatcher<Close, Boolean> closings;
 
-    /** Reports the batch sizes as {@code history.openings.batch-size} and {@code history.closings.batch-size}. */
+    /**
+     * Reports rows per statement as {@code history.openings.batch-size} and {@code history.closings.batch-size}, and
+     * the time each statement took, commit included, as {@code history.openings.write} and
+     * {@code history.closings.write}.
+     */
     public HistoryWriter(Jdbi jdbi, MetricRegistry metrics) {
         this.jdbi = jdbi;
         this.openings = new WriteBatcher<>("history-open-writer", SLOTS_PER_KIND, MAX_BATCH, this::openAll,
-                metrics.histogram("history.openings.batch-size"));
+                metrics.histogram("history.openings.batch-size"), metrics.timer("history.openings.write"));
         this.closings = new WriteBatcher<>("history-close-writer", SLOTS_PER_KIND, MAX_BATCH, this::closeAll,
-                metrics.histogram("history.closings.batch-size"));
+                metrics.histogram("history.closings.batch-size"), metrics.timer("history.closings.write"));
     }
 
     /** Opens the request's row; returns once it is written. */

@@ -1,6 +1,7 @@
 package org.aigateway.gateway.history;
 
 import com.codahale.metrics.Histogram;
+import com.codahale.metrics.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,7 @@ final class WriteBatcher<T, R> {
     /** Writes a batch in one transaction and returns one result per item, in order. */
     private final Function<List<T>, List<R>> writeAll;
     private final Histogram batchSizes;
+    private final Timer batchTimes;
     private final Queue<Submitted<T, R>> queue = new ConcurrentLinkedQueue<>();
     /** Batches in the database at once. */
     private final Semaphore slots;
@@ -44,12 +46,14 @@ final class WriteBatcher<T, R> {
     private Thread background;
 
     /** @param slots how many batches may be in the database at once */
-    WriteBatcher(String name, int slots, int maxBatch, Function<List<T>, List<R>> writeAll, Histogram batchSizes) {
+    WriteBatcher(String name, int slots, int maxBatch, Function<List<T>, List<R>> writeAll, Histogram batchSizes,
+                 Timer batchTimes) {
         this.name = name;
         this.slots = new Semaphore(slots);
         this.maxBatch = maxBatch;
         this.writeAll = writeAll;
         this.batchSizes = batchSizes;
+        this.batchTimes = batchTimes;
     }
 
     /** Writes the item, with whatever else is queued, and returns its result once it is committed. */
@@ -145,7 +149,7 @@ final class WriteBatcher<T, R> {
 
     private void write(List<Submitted<T, R>> batch) {
         batchSizes.update(batch.size());
-        try {
+        try (Timer.Context ignored = batchTimes.time()) {
             complete(batch, writeAll.apply(batch.stream().map(Submitted::item).toList()));
         } catch (RuntimeException batchFailure) {
             if (batch.size() == 1) {
