@@ -310,7 +310,7 @@ if has_part chat; then
   stop "$portkey_pid"
   curl -fs "http://127.0.0.1:$GATEWAY_ADMIN_PORT/metrics" >"$WORK/gateway-metrics-after-chat.json" || true
 
-  # The floor under the gateway's latency: it commits to PostgreSQL twice per request, each commit waits for WAL flush.
+  # The floor under the gateway's latency: a lone request waits for one commit that is flushed to the WAL (its closing).
   if command -v pgbench >/dev/null 2>&1; then
     create_database "$PROBE_DB"
     pg -d "$PROBE_DB" -c "CREATE TABLE commit_probe (x integer)"

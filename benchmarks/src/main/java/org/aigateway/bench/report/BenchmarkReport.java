@@ -109,7 +109,7 @@ public final class BenchmarkReport {
         addedLatency("p50", GOAL_ADDED_P50_CONCURRENCY, GOAL_ADDED_P50_MS);
         addedLatency("p99", GOAL_ADDED_P99_CONCURRENCY, GOAL_ADDED_P99_MS);
         results.number("postgres.commit_ms").ifPresent(ms -> row("PostgreSQL",
-                "one-row INSERT and commit, c=1 (pgbench); the gateway commits twice per request",
+                "one-row INSERT and commit, c=1 (pgbench); a lone gateway request waits for one such flushed commit",
                 number(ms, 2) + " ms on average", "", ""));
     }
 
