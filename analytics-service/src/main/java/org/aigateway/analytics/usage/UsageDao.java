@@ -11,75 +11,11 @@ import java.time.LocalDate;
 import java.util.List;
 import java.util.Optional;
 
-/** Reads and writes the usage aggregates, {@code user_analytics} and {@code user_usage_history}. */
-// Writers only ever add deltas, one atomic upsert per key, so concurrent consumers never lose each other's updates.
+/**
+ * Reads the usage aggregates, {@code user_analytics} and {@code user_usage_history}, and rebuilds them from the event
+ * log; the consumer adds to them through {@link org.aigateway.analytics.events.IngestDao}.
+ */
 public interface UsageDao {
-    /** Adds each delta to its user's totals, all in one statement, locking the rows in user order. */
-    default void addUserTotals(List<UserTotalsDelta> deltas) {
-        if (!deltas.isEmpty()) {
-            upsertUserTotals(UsageRows.userTotals(deltas));
-        }
-    }
-
-    /** Adds each delta to its user's day, all in one statement, locking the rows in (user, day) order. */
-    default void addDailyUsage(List<DailyUsageDelta> deltas) {
-        if (!deltas.isEmpty()) {
-            upsertDailyUsage(UsageRows.dailyUsage(deltas));
-        }
-    }
-
-    // One statement per table rather than one per key: a statement's fixed cost, and the breakdown merge function's
-    // setup (done once per statement, not per row), would otherwise dominate the batch.
-    @SqlUpdate("""
-            INSERT INTO user_analytics AS t (user_id, total_requests, successful_requests, failed_requests,
-                total_tokens, prompt_tokens, completion_tokens, cached_tokens, total_cost, total_response_time_ms,
-                first_activity_at, last_activity_at)
-            SELECT d.user_id, d.requests, d.successful, d.failed, d.total_tokens, d.prompt_tokens,
-                d.completion_tokens, d.cached_tokens, d.cost, d.response_time_ms, d.first_activity_at,
-                d.last_activity_at
-            FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS d(
-                user_id text, requests bigint, successful bigint, failed bigint, total_tokens bigint,
-                prompt_tokens bigint, completion_tokens bigint, cached_tokens bigint, cost numeric,
-                response_time_ms bigint, first_activity_at timestamptz, last_activity_at timestamptz)
-            ORDER BY d.user_id
-            ON CONFLICT (user_id) DO UPDATE SET
-                total_requests = t.total_requests + EXCLUDED.total_requests,
-                successful_requests = t.successful_requests + EXCLUDED.successful_requests,
-                failed_requests = t.failed_requests + EXCLUDED.failed_requests,
-                total_tokens = t.total_tokens + EXCLUDED.total_tokens,
-                prompt_tokens = t.prompt_tokens + EXCLUDED.prompt_tokens,
-                completion_tokens = t.completion_tokens + EXCLUDED.completion_tokens,
-                cached_tokens = t.cached_tokens + EXCLUDED.cached_tokens,
-                total_cost = t.total_cost + EXCLUDED.total_cost,
-                total_response_time_ms = t.total_response_time_ms + EXCLUDED.total_response_time_ms,
-                first_activity_at = LEAST(t.first_activity_at, EXCLUDED.first_activity_at),
-                last_activity_at = GREATEST(t.last_activity_at, EXCLUDED.last_activity_at),
-                updated_at = now()""")
-    void upsertUserTotals(@Bind("rows") String rowsJson);
-
-    @SqlUpdate("""
-            INSERT INTO user_usage_history AS t (user_id, usage_date, total_requests, successful_requests,
-                failed_requests, total_tokens, prompt_tokens, completion_tokens, total_cost, models, providers)
-            SELECT d.user_id, d.usage_date, d.requests, d.successful, d.failed, d.total_tokens, d.prompt_tokens,
-                d.completion_tokens, d.cost, d.models, d.providers
-            FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS d(
-                user_id text, usage_date date, requests bigint, successful bigint, failed bigint,
-                total_tokens bigint, prompt_tokens bigint, completion_tokens bigint, cost numeric, models jsonb,
-                providers jsonb)
-            ORDER BY d.user_id, d.usage_date
-            ON CONFLICT (user_id, usage_date) DO UPDATE SET
-                total_requests = t.total_requests + EXCLUDED.total_requests,
-                successful_requests = t.successful_requests + EXCLUDED.successful_requests,
-                failed_requests = t.failed_requests + EXCLUDED.failed_requests,
-                total_tokens = t.total_tokens + EXCLUDED.total_tokens,
-                prompt_tokens = t.prompt_tokens + EXCLUDED.prompt_tokens,
-                completion_tokens = t.completion_tokens + EXCLUDED.completion_tokens,
-                total_cost = t.total_cost + EXCLUDED.total_cost,
-                models = merge_usage_breakdown(t.models, EXCLUDED.models),
-                providers = merge_usage_breakdown(t.providers, EXCLUDED.providers),
-                updated_at = now()""")
-    void upsertDailyUsage(@Bind("rows") String rowsJson);
-
     @SqlQuery("""
             SELECT user_id, total_requests, successful_requests, failed_requests, total_tokens, prompt_tokens,
                    completion_tokens, cached_tokens, total_cost, total_response_time_ms, first_activity_at,

@@ -11,13 +11,13 @@ import org.aigateway.contracts.EventJson;
 import java.util.List;
 
 /** Packs a batch's usage deltas into JSON arrays, so each aggregate table is upserted by a single statement. */
-final class UsageRows {
+public final class UsageRows {
     private static final ObjectMapper MAPPER = EventJson.newMapper();
 
     private UsageRows() {
     }
 
-    static String userTotals(List<UserTotalsDelta> deltas) {
+    public static String userTotals(List<UserTotalsDelta> deltas) {
         ArrayNode rows = JsonNodeFactory.instance.arrayNode(deltas.size());
         for (UserTotalsDelta d : deltas) {
             rows.addObject()
@@ -38,7 +38,7 @@ final class UsageRows {
         return write(rows);
     }
 
-    static String dailyUsage(List<DailyUsageDelta> deltas) {
+    public static String dailyUsage(List<DailyUsageDelta> deltas) {
         ArrayNode rows = JsonNodeFactory.instance.arrayNode(deltas.size());
         for (DailyUsageDelta d : deltas) {
             ObjectNode row = rows.addObject()
