@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import org.aigateway.analytics.events.IncomingEvent;
+import org.aigateway.analytics.IsoInstants;
 import org.aigateway.contracts.EventJson;
 import org.aigateway.contracts.UsageEvent;
 
@@ -34,7 +35,7 @@ public record PerformanceSample(UUID eventId, String provider, String model, Lon
                     .put("upstream_ms", s.upstreamMs())
                     .put("overhead_ms", s.overheadMs())
                     .put("ttft_ms", s.ttftMs())
-                    .put("occurred_at", s.occurredAt().toString());
+                    .put("occurred_at", IsoInstants.format(s.occurredAt()));
         }
         try {
             return MAPPER.writeValueAsString(rows);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
+import org.aigateway.analytics.IsoInstants;
 import org.aigateway.contracts.EventJson;
 
 import java.util.List;
@@ -32,8 +33,8 @@ public final class UsageRows {
                     // A string, so the decimal reaches numeric digit for digit.
                     .put("cost", d.cost().toPlainString())
                     .put("response_time_ms", d.responseTimeMs())
-                    .put("first_activity_at", d.firstActivityAt().toString())
-                    .put("last_activity_at", d.lastActivityAt().toString());
+                    .put("first_activity_at", IsoInstants.format(d.firstActivityAt()))
+                    .put("last_activity_at", IsoInstants.format(d.lastActivityAt()));
         }
         return write(rows);
     }
