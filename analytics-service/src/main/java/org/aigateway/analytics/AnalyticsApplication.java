@@ -96,7 +96,7 @@ public class AnalyticsApplication extends Application<AnalyticsConfiguration> {
         BrokerConnection broker = configuration.getRabbitmq().build(environment, "analytics-service:consumer");
         EventConsumer consumer = new EventConsumer(consumerConfig,
                 new EventParser(environment.getObjectMapper(), consumerConfig.getMaxEventSize().toBytes()),
-                jdbi.onDemand(IngestDao.class),
+                new IngestDao(jdbi),
                 new DatabaseGuard(jdbi, consumerConfig.getDatabaseCheckInterval().toJavaDuration()),
                 ConsumerMetrics.register(environment.metrics()),
                 broker::setUpAgain);

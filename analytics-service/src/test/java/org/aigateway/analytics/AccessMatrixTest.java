@@ -81,7 +81,7 @@ class AccessMatrixTest {
         Jdbi jdbi = Jdbi.create(DB::connect).installPlugin(new SqlObjectPlugin()).installPlugin(new PostgresPlugin());
         UsageEvent event = TestEvents.aiRequest("matrix-user", Instant.now(), "mock", "mock-1", "success", 3, 4,
                 new BigDecimal("0.0001"), 50);
-        jdbi.onDemand(IngestDao.class).ingest(List.of(new IncomingEvent(event,
+        new IngestDao(jdbi).ingest(List.of(new IncomingEvent(event,
                 EventJson.newMapper().valueToTree(event.properties()), EventJson.newMapper().createObjectNode())));
     }
 

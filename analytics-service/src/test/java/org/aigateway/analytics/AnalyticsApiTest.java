@@ -65,7 +65,7 @@ class AnalyticsApiTest {
             events.add(TestEvents.aiRequest("page-user", day1.plusSeconds(i), "mock", "mock-1", "success", 1, 1,
                     BigDecimal.ZERO, 1));
         }
-        jdbi.onDemand(IngestDao.class).ingest(events.stream()
+        new IngestDao(jdbi).ingest(events.stream()
                 .map(e -> new IncomingEvent(e, EventJson.newMapper().valueToTree(e.properties()),
                         EventJson.newMapper().createObjectNode()))
                 .toList());

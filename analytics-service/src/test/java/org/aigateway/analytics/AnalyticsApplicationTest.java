@@ -97,7 +97,8 @@ class AnalyticsApplicationTest {
                 for (Duration delay : APP.getConfiguration().getConsumer().retryDelayDurations()) {
                     channel.queueDeclarePassive(Topology.retryQueue(queue, delay));
                 }
-                assertThat(channel.consumerCount(queue)).as(queue).isEqualTo(1);
+                assertThat(channel.consumerCount(queue)).as(queue)
+                        .isEqualTo(APP.getConfiguration().getConsumer().getWorkers());
             }
         }
     }

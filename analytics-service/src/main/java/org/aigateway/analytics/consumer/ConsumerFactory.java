@@ -18,12 +18,16 @@ import java.util.concurrent.TimeUnit;
 /** The {@code consumer:} block: how the work queues are drained, retried and dead-lettered. */
 public class ConsumerFactory {
     @Min(1)
+    @Max(64)
+    private int workers = 2;
+
+    @Min(1)
     @Max(65535)
-    private int prefetch = 200;
+    private int prefetch = 1000;
 
     @Min(1)
     @Max(5000)
-    private int batchSize = 100;
+    private int batchSize = 500;
 
     @NotNull
     @MinDuration(value = 1, unit = TimeUnit.MILLISECONDS)
@@ -46,6 +50,17 @@ public class ConsumerFactory {
     @NotNull
     @MinDataSize(1024)
     private DataSize maxEventSize = DataSize.mebibytes(8);
+
+    /** Workers per work queue, each with a channel, a thread and a prefetch of its own. */
+    @JsonProperty
+    public int getWorkers() {
+        return workers;
+    }
+
+    @JsonProperty
+    public void setWorkers(int workers) {
+        this.workers = workers;
+    }
 
     @JsonProperty
     public int getPrefetch() {

@@ -7,6 +7,7 @@ import org.aigateway.analytics.events.IngestDao;
 import org.aigateway.contracts.Topology;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,8 +17,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Consumes the analytics work queues, one {@link QueueWorker} each, re-subscribing on every broker (re)connect. Its
- * setup fails unless every worker is consuming, so the broker connection retries it.
+ * Consumes the analytics work queues, {@code consumer.workers} {@link QueueWorker}s each, re-subscribing on every
+ * broker (re)connect. Its setup fails unless every worker is consuming, so the broker connection retries it.
  */
 public class EventConsumer implements Managed {
     private static final long STOP_TIMEOUT_MS = 30_000;
@@ -34,9 +35,14 @@ public class EventConsumer implements Managed {
     public EventConsumer(ConsumerFactory config, EventParser parser, IngestDao ingest, DatabaseGuard database,
                          ConsumerMetrics metrics, Runnable subscriptionLost) {
         this.config = config;
-        this.workers = Topology.WORK_QUEUES.stream()
-                .map(queue -> new QueueWorker(queue, config, parser, ingest, database, metrics, subscriptionLost))
-                .toList();
+        List<QueueWorker> all = new ArrayList<>();
+        for (String queue : Topology.WORK_QUEUES) {
+            for (int n = 1; n <= config.getWorkers(); n++) {
+                String name = config.getWorkers() == 1 ? queue : queue + "-" + n;
+                all.add(new QueueWorker(queue, name, config, parser, ingest, database, metrics, subscriptionLost));
+            }
+        }
+        this.workers = List.copyOf(all);
     }
 
     /**
@@ -83,10 +89,17 @@ public class EventConsumer implements Managed {
         }
     }
 
-    /** Each work queue's worker state, by queue name. */
+    /**
+     * Each work queue's state, by queue name: running and subscribed only if all its workers are, paused for the
+     * database if any of them is.
+     */
     public Map<String, QueueWorker.Status> status() {
         Map<String, QueueWorker.Status> status = new LinkedHashMap<>();
-        workers.forEach(worker -> status.put(worker.queue(), worker.status()));
+        for (QueueWorker worker : workers) {
+            status.merge(worker.queue(), worker.status(), (a, b) -> new QueueWorker.Status(
+                    a.running() && b.running(), a.subscribed() && b.subscribed(),
+                    a.pausedForDatabase() || b.pausedForDatabase()));
+        }
         return status;
     }
 }

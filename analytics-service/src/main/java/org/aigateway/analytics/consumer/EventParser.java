@@ -1,17 +1,25 @@
 package org.aigateway.analytics.consumer;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.cfg.CoercionAction;
 import com.fasterxml.jackson.databind.cfg.CoercionInputShape;
 import com.fasterxml.jackson.databind.type.LogicalType;
+import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.datatype.jsr310.deser.InstantDeserializer;
+import org.aigateway.analytics.IsoInstants;
 import org.aigateway.analytics.events.IncomingEvent;
 import org.aigateway.contracts.UsageEvent;
 
 import java.io.IOException;
 import java.math.BigDecimal;
+import java.time.Instant;
 
 /** Turns a message body into an event fit to store, or rejects it with a dead-letter reason. */
 // Everything that would fail the batch transaction because of this one message is checked here, so that a poison
@@ -20,6 +28,7 @@ public class EventParser {
     /** The cost columns are numeric(24,12). */
     private static final int COST_SCALE = 12;
     private static final int COST_INTEGER_DIGITS = 12;
+    private static final byte[] ESCAPED_NUL = {'\\', 'u', '0', '0', '0', '0'};
 
     private final ObjectMapper mapper;
     private final long maxBytes;
@@ -47,7 +56,30 @@ public class EventParser {
                 .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
                 .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
                 .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
+        strict.registerModule(new SimpleModule("canonical-instants").addDeserializer(Instant.class,
+                new CanonicalInstantDeserializer()));
         return strict;
+    }
+
+    /**
+     * Reads the timestamps the gateway writes ({@link Instant#toString()}) directly, and anything else the way
+     * Jackson's own deserializer does, with its errors.
+     */
+    private static final class CanonicalInstantDeserializer extends StdScalarDeserializer<Instant> {
+        CanonicalInstantDeserializer() {
+            super(Instant.class);
+        }
+
+        @Override
+        public Instant deserialize(JsonParser parser, DeserializationContext context) throws IOException {
+            if (parser.hasToken(JsonToken.VALUE_STRING)) {
+                Instant instant = IsoInstants.parseCanonical(parser.getText());
+                if (instant != null) {
+                    return instant;
+                }
+            }
+            return InstantDeserializer.INSTANT.deserialize(parser, context);
+        }
     }
 
     public IncomingEvent parse(byte[] body) throws InvalidEventException {
@@ -77,10 +109,26 @@ public class EventParser {
                 "timestamp is not an ISO-8601 string");
         validate(event);
         // PostgreSQL text and jsonb cannot hold NUL; the insert would fail on every attempt.
-        require(!new String(body, java.nio.charset.StandardCharsets.UTF_8).contains("\\u0000"),
-                "body contains \\u0000, which PostgreSQL cannot store");
+        require(!containsEscapedNul(body), "body contains \\u0000, which PostgreSQL cannot store");
         return new IncomingEvent(event, objectOrEmpty(tree.get("properties"), "properties"),
                 objectOrEmpty(tree.get("metadata"), "metadata"));
+    }
+
+    /** Whether the JSON text holds the escape of NUL (backslash, u, 0000): ASCII bytes, found without decoding. */
+    static boolean containsEscapedNul(byte[] body) {
+        outer:
+        for (int i = 0; i <= body.length - ESCAPED_NUL.length; i++) {
+            if (body[i] != '\\') {
+                continue;
+            }
+            for (int j = 1; j < ESCAPED_NUL.length; j++) {
+                if (body[i + j] != ESCAPED_NUL[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
     }
 
     private static void validate(UsageEvent event) throws InvalidEventException {

@@ -24,9 +24,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 /**
- * Drains one work queue on a channel and a thread of its own. The broker's callback only queues deliveries; this
- * thread batches them, stores each batch in one transaction, routes the failures, and acknowledges the batch on
- * the channel it arrived on, after the commit.
+ * Drains one work queue on a channel and a thread of its own; a queue may have several such workers, each with its
+ * own prefetch, so one batch is parsed and stored while another commits. The broker's callback only queues
+ * deliveries; this thread batches them, stores each batch in one transaction, routes the failures, and acknowledges
+ * the batch on the channel it arrived on, after the commit.
  */
 final class QueueWorker {
     private static final Logger LOG = LoggerFactory.getLogger(QueueWorker.class);
@@ -52,6 +53,8 @@ final class QueueWorker {
     }
 
     private final String queue;
+    /** The queue, followed by the worker's number when the queue has several; names the thread and log lines. */
+    private final String name;
     private final ConsumerFactory config;
     private final EventParser parser;
     private final IngestDao ingest;
@@ -72,9 +75,10 @@ final class QueueWorker {
      * @param subscriptionLost called when the broker cancels this worker's consumer (its queue was deleted, say), so
      *                         the topology is declared and the consumer subscribed again
      */
-    QueueWorker(String queue, ConsumerFactory config, EventParser parser, IngestDao ingest, DatabaseGuard database,
-                ConsumerMetrics metrics, Runnable subscriptionLost) {
+    QueueWorker(String queue, String name, ConsumerFactory config, EventParser parser, IngestDao ingest,
+                DatabaseGuard database, ConsumerMetrics metrics, Runnable subscriptionLost) {
         this.queue = queue;
+        this.name = name;
         this.subscriptionLost = subscriptionLost;
         this.config = config;
         this.parser = parser;
@@ -90,7 +94,7 @@ final class QueueWorker {
 
     void start() {
         running = true;
-        Thread worker = new Thread(this::run, "analytics-consumer-" + queue);
+        Thread worker = new Thread(this::run, "analytics-consumer-" + name);
         worker.setDaemon(true);
         thread = worker;
         worker.start();
@@ -163,11 +167,11 @@ final class QueueWorker {
             } catch (ShutdownSignalException e) {
                 // The connection or channel went away mid-batch: the broker redelivers everything unacknowledged,
                 // and whatever this batch already committed comes back as duplicates that are skipped.
-                LOG.warn("{}: channel closed before the batch was acknowledged ({}); it will be redelivered", queue,
+                LOG.warn("{}: channel closed before the batch was acknowledged ({}); it will be redelivered", name,
                         e.getMessage());
                 startOver();
             } catch (IOException | TimeoutException | RuntimeException e) {
-                LOG.error("{}: batch failed before it was acknowledged; its messages will be redelivered", queue, e);
+                LOG.error("{}: batch failed before it was acknowledged; its messages will be redelivered", name, e);
                 startOver();
             }
         }
@@ -203,7 +207,7 @@ final class QueueWorker {
                 // A channel-level error (say an ack the broker rejects) closes only this channel, and the
                 // client's recovery only reopens channels after a connection failure: subscribe again here.
                 if (running && subscription == next && !cause.isInitiatedByApplication() && !cause.isHardError()) {
-                    LOG.warn("{}: channel closed by the broker ({}); subscribing again", queue, cause.getMessage());
+                    LOG.warn("{}: channel closed by the broker ({}); subscribing again", name, cause.getMessage());
                     subscribeOn(connection);
                 }
             });
@@ -219,7 +223,7 @@ final class QueueWorker {
                 public void handleCancel(String consumerTag) {
                     next.ended();
                     if (running && subscription == next) {
-                        LOG.warn("{}: the broker cancelled the consumer (queue deleted?); setting up again", queue);
+                        LOG.warn("{}: the broker cancelled the consumer (queue deleted?); setting up again", name);
                         subscriptionLost.run();
                     }
                 }
@@ -231,11 +235,11 @@ final class QueueWorker {
             });
             next.started();
             subscription = next;
-            LOG.info("{}: consuming with prefetch {}, batches of up to {} in {}", queue, config.getPrefetch(),
+            LOG.info("{}: consuming with prefetch {}, batches of up to {} in {}", name, config.getPrefetch(),
                     config.getBatchSize(), config.getBatchWait());
             request.done().complete(null);
         } catch (IOException | RuntimeException e) {
-            LOG.warn("{}: cannot consume yet ({})", queue, e.toString());
+            LOG.warn("{}: cannot consume yet ({})", name, e.toString());
             request.done().completeExceptionally(e);
         }
     }
@@ -317,7 +321,7 @@ final class QueueWorker {
             failures.add(new Failure(parsed.get(0).message(), describe(batch.failure()), true));
             return true;
         }
-        LOG.warn("{}: a batch of {} failed ({}); storing its messages one by one", queue, parsed.size(),
+        LOG.warn("{}: a batch of {} failed ({}); storing its messages one by one", name, parsed.size(),
                 describe(batch.failure()));
         for (Parsed one : parsed) {
             Attempt single = storeThroughOutages(List.of(one.event()), worthHolding);
@@ -367,7 +371,7 @@ final class QueueWorker {
         pausedForDatabase = true;
         try {
             Thread.sleep(TRANSIENT_BACKOFF_MS);
-            return database.awaitReachable(queue, worthHolding);
+            return database.awaitReachable(name, worthHolding);
         } finally {
             pausedForDatabase = false;
         }

@@ -2,9 +2,7 @@ package org.aigateway.analytics.performance;
 
 import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
-import org.jdbi.v3.sqlobject.customizer.BindMethods;
 import org.jdbi.v3.sqlobject.customizer.Define;
-import org.jdbi.v3.sqlobject.statement.SqlBatch;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
 
 import java.time.Instant;
@@ -12,13 +10,6 @@ import java.util.List;
 
 /** Request timings in {@code performance_metrics}, and their percentiles. */
 public interface PerformanceDao {
-    @SqlBatch("""
-            INSERT INTO performance_metrics (event_id, provider, model, total_ms, upstream_ms, overhead_ms, ttft_ms,
-                occurred_at)
-            VALUES (:eventId, :provider, :model, :totalMs, :upstreamMs, :overheadMs, :ttftMs, :occurredAt)
-            ON CONFLICT (event_id) DO NOTHING""")
-    void insert(@BindMethods List<PerformanceSample> samples);
-
     /** Percentiles of the total time per group; {@code key} is a trusted SQL expression, never client input. */
     @SqlQuery("""
             SELECT <key> AS key, count(*) AS count,

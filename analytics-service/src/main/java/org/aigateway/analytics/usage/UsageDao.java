@@ -2,9 +2,7 @@ package org.aigateway.analytics.usage;
 
 import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
-import org.jdbi.v3.sqlobject.customizer.BindMethods;
 import org.jdbi.v3.sqlobject.customizer.Define;
-import org.jdbi.v3.sqlobject.statement.SqlBatch;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
 import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 import org.jdbi.v3.sqlobject.transaction.Transaction;
@@ -13,48 +11,11 @@ import java.time.LocalDate;
 import java.util.List;
 import java.util.Optional;
 
-/** Reads and writes the usage aggregates, {@code user_analytics} and {@code user_usage_history}. */
-// Writers only ever add deltas, one atomic upsert per key, so concurrent consumers never lose each other's updates.
+/**
+ * Reads the usage aggregates, {@code user_analytics} and {@code user_usage_history}, and rebuilds them from the event
+ * log; the consumer adds to them through {@link org.aigateway.analytics.events.IngestDao}.
+ */
 public interface UsageDao {
-    @SqlBatch("""
-            INSERT INTO user_analytics AS t (user_id, total_requests, successful_requests, failed_requests,
-                total_tokens, prompt_tokens, completion_tokens, cached_tokens, total_cost, total_response_time_ms,
-                first_activity_at, last_activity_at)
-            VALUES (:userId, :requests, :successful, :failed, :totalTokens, :promptTokens, :completionTokens,
-                :cachedTokens, :cost, :responseTimeMs, :firstActivityAt, :lastActivityAt)
-            ON CONFLICT (user_id) DO UPDATE SET
-                total_requests = t.total_requests + EXCLUDED.total_requests,
-                successful_requests = t.successful_requests + EXCLUDED.successful_requests,
-                failed_requests = t.failed_requests + EXCLUDED.failed_requests,
-                total_tokens = t.total_tokens + EXCLUDED.total_tokens,
-                prompt_tokens = t.prompt_tokens + EXCLUDED.prompt_tokens,
-                completion_tokens = t.completion_tokens + EXCLUDED.completion_tokens,
-                cached_tokens = t.cached_tokens + EXCLUDED.cached_tokens,
-                total_cost = t.total_cost + EXCLUDED.total_cost,
-                total_response_time_ms = t.total_response_time_ms + EXCLUDED.total_response_time_ms,
-                first_activity_at = LEAST(t.first_activity_at, EXCLUDED.first_activity_at),
-                last_activity_at = GREATEST(t.last_activity_at, EXCLUDED.last_activity_at),
-                updated_at = now()""")
-    void addUserTotals(@BindMethods List<UserTotalsDelta> deltas);
-
-    @SqlBatch("""
-            INSERT INTO user_usage_history AS t (user_id, usage_date, total_requests, successful_requests,
-                failed_requests, total_tokens, prompt_tokens, completion_tokens, total_cost, models, providers)
-            VALUES (:userId, :usageDate, :requests, :successful, :failed, :totalTokens, :promptTokens,
-                :completionTokens, :cost, CAST(:models AS jsonb), CAST(:providers AS jsonb))
-            ON CONFLICT (user_id, usage_date) DO UPDATE SET
-                total_requests = t.total_requests + EXCLUDED.total_requests,
-                successful_requests = t.successful_requests + EXCLUDED.successful_requests,
-                failed_requests = t.failed_requests + EXCLUDED.failed_requests,
-                total_tokens = t.total_tokens + EXCLUDED.total_tokens,
-                prompt_tokens = t.prompt_tokens + EXCLUDED.prompt_tokens,
-                completion_tokens = t.completion_tokens + EXCLUDED.completion_tokens,
-                total_cost = t.total_cost + EXCLUDED.total_cost,
-                models = merge_usage_breakdown(t.models, EXCLUDED.models),
-                providers = merge_usage_breakdown(t.providers, EXCLUDED.providers),
-                updated_at = now()""")
-    void addDailyUsage(@BindMethods List<DailyUsageDelta> deltas);
-
     @SqlQuery("""
             SELECT user_id, total_requests, successful_requests, failed_requests, total_tokens, prompt_tokens,
                    completion_tokens, cached_tokens, total_cost, total_response_time_ms, first_activity_at,

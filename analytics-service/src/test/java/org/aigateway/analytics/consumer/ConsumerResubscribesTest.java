@@ -73,8 +73,8 @@ class ConsumerResubscribesTest {
         try (Channel channel = admin.createChannel()) {
             channel.queueDelete(QUEUE);
         }
-        // The service declares the queue again and consumes from it: one consumer, nobody else's doing.
-        await().atMost(PATIENCE).until(() -> consumersOn(QUEUE) == 1 && healthy("consumer:" + QUEUE));
+        // The service declares the queue again and consumes from it: one consumer per worker, nobody else's doing.
+        await().atMost(PATIENCE).until(() -> consumersOn(QUEUE) == workers() && healthy("consumer:" + QUEUE));
 
         String user = "cancelled-" + System.nanoTime();
         publish(user);
@@ -106,7 +106,7 @@ class ConsumerResubscribesTest {
             channel.queueDelete(QUEUE);
         }
         await().atMost(PATIENCE).until(() -> healthy("consumer:" + QUEUE) && healthy("rabbitmq"));
-        assertThat(consumersOn(QUEUE)).isEqualTo(1);
+        assertThat(consumersOn(QUEUE)).isEqualTo(workers());
         String user = "refused-" + System.nanoTime();
         publish(user);
         await().atMost(PATIENCE).until(() -> requestsOf(user) == 1);
@@ -115,6 +115,10 @@ class ConsumerResubscribesTest {
     private static boolean healthy(String check) {
         HealthCheck.Result result = APP.getEnvironment().healthChecks().runHealthCheck(check);
         return result.isHealthy();
+    }
+
+    private static long workers() {
+        return APP.getConfiguration().getConsumer().getWorkers();
     }
 
     private static long consumersOn(String queue) throws Exception {
