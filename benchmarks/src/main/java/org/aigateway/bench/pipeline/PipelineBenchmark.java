@@ -46,7 +46,8 @@ public final class PipelineBenchmark {
     private void measure() throws Exception {
         int count = args.integer("events");
         int users = args.integer("users", 100);
-        int warmup = args.integer("warmup-events", Math.min(count, 2_000));
+        // As many as are measured: the consumer's code is compiled by the JIT before the clock starts.
+        int warmup = args.integer("warmup-events", count);
         int confirmWindow = args.integer("confirm-window");
         Duration settle = args.duration("settle", Duration.ofSeconds(2));
         Duration timeout = args.duration("timeout", Duration.ofMinutes(10));
