@@ -26,6 +26,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Runs one chat completion: validates it, opens its history row as {@code pending}, calls the model's provider and
@@ -137,22 +138,27 @@ public class ChatCompletionService {
     }
 
     private void closeStream(Pending pending, ModelCatalog.Model model, StreamedCompletion.Result result) {
-        TokenUsage usage = result.usage();
-        Outcome outcome = new Outcome(pending.id(), result.status(),
-                result.answer() == null ? null : content.response(result.answer()), result.errorMessage(), result.upstreamStatus(),
-                result.httpStatus(), usage.promptTokens(), usage.completionTokens(), usage.totalTokens(),
-                usage.cachedTokens(), usage.cacheCreationTokens(), model.pricing().cost(usage),
-                result.responseTimeMs(), result.timeToFirstTokenMs());
-        // Not waited for: the thread that delivered the last chunk serves other streams.
-        history.closeLater(pending, outcome, events(pending, outcome, result.upstreamMs()))
-                .whenComplete((closed, failure) -> {
-                    if (failure != null) {
-                        // The row stays pending; the pending-request sweep closes it later.
-                        LOG.error("Recording the end of streamed request {} failed", pending.id(), failure);
-                    } else if (closed) {
-                        eventsQueued.run();
-                    }
-                });
+        CompletableFuture<Boolean> closed;
+        try {
+            TokenUsage usage = result.usage();
+            Outcome outcome = new Outcome(pending.id(), result.status(),
+                    result.answer() == null ? null : content.response(result.answer()), result.errorMessage(),
+                    result.upstreamStatus(), result.httpStatus(), usage.promptTokens(), usage.completionTokens(),
+                    usage.totalTokens(), usage.cachedTokens(), usage.cacheCreationTokens(), model.pricing().cost(usage),
+                    result.responseTimeMs(), result.timeToFirstTokenMs());
+            // Not waited for: the thread that delivered the last chunk serves other streams.
+            closed = history.closeLater(pending, outcome, events(pending, outcome, result.upstreamMs()));
+        } catch (RuntimeException e) {
+            closed = CompletableFuture.failedFuture(e);
+        }
+        closed.whenComplete((wasClosed, failure) -> {
+            if (failure != null) {
+                // The row stays pending; the pending-request sweep closes it later.
+                LOG.error("Recording the end of streamed request {} failed", pending.id(), failure);
+            } else if (wasClosed) {
+                eventsQueued.run();
+            }
+        });
     }
 
     private Pending open(Caller caller, ChatRequest chat, boolean stream) {

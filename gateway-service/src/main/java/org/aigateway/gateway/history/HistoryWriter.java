@@ -23,8 +23,13 @@ import java.util.concurrent.CompletableFuture;
  * {@link RequestHistoryDao#openAll}).
  */
 public class HistoryWriter implements Managed {
-    /** Rows per statement: enough for every request of a busy instance, small enough to keep a statement quick. */
-    private static final int MAX_BATCH = 256;
+    /**
+     * Rows per statement: enough for every request of a busy instance, small enough to keep a statement quick; and
+     * at most about this much request, response and event text in one statement, however large single ones are.
+     */
+    private static final WriteBatcher.Limits LIMITS = new WriteBatcher.Limits(256, 16L << 20);
+    /** What a row adds to a statement besides its JSON text. */
+    private static final long ROW_OVERHEAD_BYTES = 512;
     private static final long STOP_TIMEOUT_MS = 10_000;
     /**
      * Batches of each kind in the database at once: while one waits for its commit the next is sent. Every statement
@@ -47,9 +52,13 @@ public class HistoryWriter implements Managed {
      */
     public HistoryWriter(Jdbi jdbi, MetricRegistry metrics) {
         this.jdbi = jdbi;
-        this.openings = new WriteBatcher<>("history-open-writer", SLOTS_PER_KIND, MAX_BATCH, this::openAll,
+        this.openings = new WriteBatcher<>("history-open-writer", SLOTS_PER_KIND, LIMITS,
+                pending -> ROW_OVERHEAD_BYTES + length(pending.requestJson()), this::openAll,
                 metrics.histogram("history.openings.batch-size"), metrics.timer("history.openings.write"));
-        this.closings = new WriteBatcher<>("history-close-writer", SLOTS_PER_KIND, MAX_BATCH, this::closeAll,
+        this.closings = new WriteBatcher<>("history-close-writer", SLOTS_PER_KIND, LIMITS,
+                close -> ROW_OVERHEAD_BYTES + length(close.closing().outcome().responseJson())
+                        + close.closing().events().stream().mapToLong(e -> length(e.payload())).sum(),
+                this::closeAll,
                 metrics.histogram("history.closings.batch-size"), metrics.timer("history.closings.write"));
     }
 
@@ -101,5 +110,9 @@ public class HistoryWriter implements Managed {
         List<Boolean> results = new ArrayList<>(batch.size());
         batch.forEach(c -> results.add(closed.contains(c.pending().id())));
         return results;
+    }
+
+    private static long length(String text) {
+        return text == null ? 0 : text.length();
     }
 }

@@ -118,7 +118,11 @@ public interface RequestHistoryDao extends SqlObject {
     }
 
     /** {@link #closeAll(List)} on a handle. */
-    static Set<UUID> closeAll(Handle handle, List<Closing> closings) {
+    static Set<UUID> closeAll(Handle handle, List<Closing> requested) {
+        // A row closes once; a second closing of it in the same statement must not queue a second set of events.
+        List<Closing> closings = List.copyOf(requested.stream()
+                .collect(Collectors.toMap(c -> c.outcome().id(), c -> c, (first, second) -> first, LinkedHashMap::new))
+                .values());
         Function<Function<Outcome, Object>, List<String>> column = value -> closings.stream()
                 .map(Closing::outcome).map(value).map(v -> v == null ? null : v.toString()).toList();
         List<String> eventHistoryIds = new ArrayList<>();

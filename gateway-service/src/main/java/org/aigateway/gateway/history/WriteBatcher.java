@@ -5,6 +5,7 @@ import com.codahale.metrics.Timer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
@@ -14,13 +15,15 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.ToLongFunction;
 
 /**
  * Writes what many request threads hand it in shared statements. A thread that finds a batch slot free writes at
  * once, on its own thread, everything queued by then, its own item included; a thread that finds every slot taken
  * leaves its item queued for the next batch, which a slot holder's follow-up or the background writer takes. So a
  * lone request is written without a thread switch, and under load a statement and its commit serve many requests.
- * A failed batch is written again item by item, so one bad item fails only its own submitter.
+ * A batch that fails because of what is in it is written again item by item, so one bad item fails only its own
+ * submitter; any other failure (the database unreachable, say) fails the whole batch at once.
  *
  * @param <T> what is written
  * @param <R> what each submitter learns
@@ -31,8 +34,14 @@ final class WriteBatcher<T, R> {
     private record Submitted<T, R>(T item, CompletableFuture<R> result) {
     }
 
+    /** How big a batch may get. */
+    record Limits(int maxItems, long maxBytes) {
+    }
+
     private final String name;
-    private final int maxBatch;
+    private final Limits limits;
+    /** Roughly how many bytes an item adds to a statement. */
+    private final ToLongFunction<T> weight;
     /** Writes a batch in one transaction and returns one result per item, in order. */
     private final Function<List<T>, List<R>> writeAll;
     private final Histogram batchSizes;
@@ -46,11 +55,12 @@ final class WriteBatcher<T, R> {
     private Thread background;
 
     /** @param slots how many batches may be in the database at once */
-    WriteBatcher(String name, int slots, int maxBatch, Function<List<T>, List<R>> writeAll, Histogram batchSizes,
-                 Timer batchTimes) {
+    WriteBatcher(String name, int slots, Limits limits, ToLongFunction<T> weight, Function<List<T>, List<R>> writeAll,
+                 Histogram batchSizes, Timer batchTimes) {
         this.name = name;
         this.slots = new Semaphore(slots);
-        this.maxBatch = maxBatch;
+        this.limits = limits;
+        this.weight = weight;
         this.writeAll = writeAll;
         this.batchSizes = batchSizes;
         this.batchTimes = batchTimes;
@@ -59,7 +69,7 @@ final class WriteBatcher<T, R> {
     /** Writes the item, with whatever else is queued, and returns its result once it is committed. */
     R write(T item) {
         CompletableFuture<R> result = enqueue(item);
-        if (slots.tryAcquire()) {
+        if (!result.isDone() && slots.tryAcquire()) {
             writeQueued();
         }
         try {
@@ -86,40 +96,36 @@ final class WriteBatcher<T, R> {
         background.start();
     }
 
-    /** Stops taking work, writes what was already handed in, and waits for that up to the timeout. */
+    /**
+     * Stops the background writer once it has written what was queued, waiting for that up to the timeout, then
+     * writes anything still queued here. Whatever is handed in afterwards is written on its submitter's thread.
+     */
     void stop(long timeoutMillis) throws InterruptedException {
         running = false;
+        leftovers.release();
         Thread writer = background;
         if (writer != null) {
-            writer.interrupt();
             writer.join(timeoutMillis);
         }
-        Submitted<T, R> left;
-        while ((left = queue.poll()) != null) {
-            left.result().completeExceptionally(new IllegalStateException(name + " stopped"));
-        }
+        writeRemaining();
     }
 
     private CompletableFuture<R> enqueue(T item) {
-        CompletableFuture<R> result = new CompletableFuture<>();
-        if (!running) {
-            result.completeExceptionally(new IllegalStateException(name + " is not running"));
-            return result;
+        Submitted<T, R> submitted = new Submitted<>(item, new CompletableFuture<>());
+        queue.add(submitted);
+        // Stopped, or stopping after the background writer's last look at the queue: nobody else may come for it.
+        if (!running && queue.remove(submitted)) {
+            writeBatch(List.of(submitted));
         }
-        queue.add(new Submitted<>(item, result));
-        return result;
+        return submitted.result();
     }
 
     /** Writes one batch from the queue; the caller holds a slot, which this gives back. */
     private void writeQueued() {
         try {
-            List<Submitted<T, R>> batch = new ArrayList<>();
-            Submitted<T, R> next;
-            while (batch.size() < maxBatch && (next = queue.poll()) != null) {
-                batch.add(next);
-            }
+            List<Submitted<T, R>> batch = nextBatch();
             if (!batch.isEmpty()) {
-                write(batch);
+                writeBatch(batch);
             }
         } finally {
             slots.release();
@@ -128,6 +134,20 @@ final class WriteBatcher<T, R> {
                 leftovers.release();
             }
         }
+    }
+
+    private List<Submitted<T, R>> nextBatch() {
+        List<Submitted<T, R>> batch = new ArrayList<>();
+        long bytes = 0;
+        while (batch.size() < limits.maxItems() && bytes < limits.maxBytes()) {
+            Submitted<T, R> next = queue.poll();
+            if (next == null) {
+                break;
+            }
+            batch.add(next);
+            bytes += weight.applyAsLong(next.item());
+        }
+        return batch;
     }
 
     private void runBackground() {
@@ -142,18 +162,29 @@ final class WriteBatcher<T, R> {
                     writeQueued();
                 }
             } catch (InterruptedException e) {
-                // stop(): the loop writes what is left without waiting.
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Throwable e) {
+                // Every item it held has been failed; the writer itself must live on for the next ones.
+                LOG.error("{}: writing a batch failed unexpectedly", name, e);
             }
         }
     }
 
-    private void write(List<Submitted<T, R>> batch) {
+    private void writeRemaining() {
+        List<Submitted<T, R>> batch;
+        while (!(batch = nextBatch()).isEmpty()) {
+            writeBatch(batch);
+        }
+    }
+
+    private void writeBatch(List<Submitted<T, R>> batch) {
         batchSizes.update(batch.size());
         try (Timer.Context ignored = batchTimes.time()) {
             complete(batch, writeAll.apply(batch.stream().map(Submitted::item).toList()));
         } catch (RuntimeException batchFailure) {
-            if (batch.size() == 1) {
-                batch.get(0).result().completeExceptionally(batchFailure);
+            if (batch.size() == 1 || !causedByData(batchFailure)) {
+                batch.forEach(s -> s.result().completeExceptionally(batchFailure));
                 return;
             }
             LOG.warn("{}: a batch of {} failed ({}); writing its items one by one", name, batch.size(),
@@ -165,7 +196,27 @@ final class WriteBatcher<T, R> {
                     one.result().completeExceptionally(e);
                 }
             }
+        } catch (Throwable e) {
+            batch.forEach(s -> s.result().completeExceptionally(e));
+            throw e;
         }
+    }
+
+    /**
+     * Whether the database refused the batch for what is in it (data exceptions, constraint violations) or for a
+     * conflict with other transactions (deadlock, serialization), so writing its items alone can succeed.
+     */
+    private static boolean causedByData(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLException sql && sql.getSQLState() != null) {
+                String sqlClass = sql.getSQLState().length() >= 2 ? sql.getSQLState().substring(0, 2) : "";
+                return sqlClass.equals("22") || sqlClass.equals("23") || sqlClass.equals("40");
+            }
+            if (cause.getCause() == cause) {
+                break;
+            }
+        }
+        return false;
     }
 
     private static <T, R> void complete(List<Submitted<T, R>> batch, List<R> results) {

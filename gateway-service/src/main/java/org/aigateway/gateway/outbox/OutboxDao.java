@@ -29,8 +29,8 @@ public interface OutboxDao {
                                     @Bind("limit") int limit);
 
     /**
-     * Does not wait for the WAL flush: a mark lost in a database crash only means the event is published again,
-     * and the consumer skips it by its id.
+     * Does not wait for the WAL flush: a mark lost in a database crash only means the event is published again
+     * (the relay reads from the start of the table periodically), and the consumer skips it by its id.
      */
     @SqlUpdate("UPDATE outbox SET sent_at = now() "
             + "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS settings "

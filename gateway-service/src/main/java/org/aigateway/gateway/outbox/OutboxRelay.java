@@ -239,6 +239,10 @@ public class OutboxRelay implements Managed {
             }
         }
         settled.clear();
+        // Confirms free room in the window; with it half full, get more out without waiting for the next request.
+        if (inFlightIds.size() >= window / 2) {
+            wakeUp();
+        }
     }
 
     private Map<Long, InFlight> subMapOf(long sequence) {
@@ -287,6 +291,9 @@ public class OutboxRelay implements Managed {
             return;
         }
         nextCleanup = now.plus(CLEANUP_INTERVAL);
+        // A sent mark is committed without waiting for the flush: one a database crash lost lies behind the cursor,
+        // so read from the start now and then.
+        rescan = true;
         int deleted;
         do {
             deleted = outbox.deleteSentBefore(now.minus(sentRetention), CLEANUP_BATCH);
