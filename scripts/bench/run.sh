@@ -279,7 +279,7 @@ if has_part chat || has_part streams || has_part history; then
 
   create_database "$GATEWAY_DB"
   create_vhost "$GATEWAY_VHOST"
-  # Nothing consumes the gateway's events here; cap its queues so a long run cannot fill the shared broker.
+  # The drain below stands in for analytics; should it fall behind, this cap keeps the shared broker from filling up.
   rabbitmqctl_ set_policy -p "$GATEWAY_VHOST" --apply-to queues bench-cap '.*' '{"max-length":20000}'
   gateway -jar "$GATEWAY_JAR" db migrate config/gateway.yml >"$WORK/gateway-migrate.log" 2>&1 \
     || fail "gateway migration failed; see $WORK/gateway-migrate.log"
@@ -289,6 +289,8 @@ if has_part chat || has_part streams || has_part history; then
   gateway_pid=$started
   wait_for_port "$UPSTREAM_PORT" upstream "$upstream_pid"
   wait_for_http "http://127.0.0.1:$GATEWAY_ADMIN_PORT/healthcheck" gateway "$gateway_pid"
+  # Takes the gateway's events off its queues as analytics would, so the relay publishes at production pace.
+  start drain java -Xmx256m -jar "$BENCH_JAR" drain --amqp-uri "$(amqp_uri "$GATEWAY_VHOST")"
   log "gateway up (database $GATEWAY_DB, vhost $GATEWAY_VHOST, heap -Xmx$GATEWAY_HEAP)"
 fi
 
@@ -306,6 +308,10 @@ if has_part chat; then
 
   load_series direct "$upstream_pid" "http://127.0.0.1:$UPSTREAM_PORT/v1/chat/completions" -H "Authorization: Bearer $UPSTREAM_KEY"
   load_series gateway "$gateway_pid" "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" -H "Authorization: Bearer $CHAT_KEY"
+  # Every request's events must get out too: what the relay had not yet published when the load stopped.
+  curl -fs "http://127.0.0.1:$GATEWAY_ADMIN_PORT/metrics" >"$WORK/gateway-metrics-after-gateway-runs.json" || true
+  record chat.gateway.outbox_backlog "$(sed -n 's/.*"outbox.backlog":{"value":\([0-9]*\)}.*/\1/p' \
+    "$WORK/gateway-metrics-after-gateway-runs.json")"
   load_series portkey "$portkey_pid" "http://127.0.0.1:$PORTKEY_PORT/v1/chat/completions" -H "Authorization: Bearer $UPSTREAM_KEY" \
     -H "x-portkey-provider: openai" -H "x-portkey-custom-host: http://127.0.0.1:$UPSTREAM_PORT/v1"
   unset WRK_BODY_FILE

@@ -1,5 +1,6 @@
 package org.aigateway.bench;
 
+import org.aigateway.bench.drain.EventDrain;
 import org.aigateway.bench.pipeline.PipelineBenchmark;
 import org.aigateway.bench.profile.JfrSummary;
 import org.aigateway.bench.report.BenchmarkReport;
@@ -24,6 +25,7 @@ public final class BenchmarkMain {
         Args options = Args.parse(Arrays.copyOfRange(args, 1, args.length));
         switch (args[0]) {
             case "upstream" -> MockUpstream.run(options);
+            case "drain" -> EventDrain.run(options);
             case "pipeline" -> PipelineBenchmark.run(options);
             case "streams" -> StreamBenchmark.run(options);
             case "jfr-summary" -> JfrSummary.run(options);
@@ -36,6 +38,6 @@ public final class BenchmarkMain {
     }
 
     private static void usage() {
-        System.err.println("usage: java -jar benchmarks.jar upstream|pipeline|streams|jfr-summary|report --option value ...");
+        System.err.println("usage: java -jar benchmarks.jar upstream|drain|pipeline|streams|jfr-summary|report --option value ...");
     }
 }

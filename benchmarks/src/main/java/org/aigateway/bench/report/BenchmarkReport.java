@@ -106,6 +106,10 @@ public final class BenchmarkReport {
         } else {
             row("Chat c=" + c, "gateway ÷ Portkey, requests/s", "not measured", goal, "—");
         }
+        if (results.has("chat.gateway.outbox_backlog")) {
+            row("Chat", "gateway events not yet published when its last run ended (outbox backlog)",
+                    number(results.whole("chat.gateway.outbox_backlog"), 0), "", "");
+        }
         addedLatency("p50", GOAL_ADDED_P50_CONCURRENCY, GOAL_ADDED_P50_MS);
         addedLatency("p99", GOAL_ADDED_P99_CONCURRENCY, GOAL_ADDED_P99_MS);
         results.number("postgres.commit_ms").ifPresent(ms -> row("PostgreSQL",
