@@ -322,8 +322,8 @@ class HistoryListTest {
     private static String insert(String userId, Instant createdAt, String model, String provider, String sessionId,
                                  String status) {
         UUID id = UUID.randomUUID();
-        rows.insertPending(new RequestHistoryDao.Pending(id, createdAt, userId, null, sessionId, provider, model,
-                model, "chat.completion", false, "{\"model\":\"" + model + "\"}", "test-gateway"));
+        rows.openAll(List.of(new RequestHistoryDao.Pending(id, createdAt, userId, null, sessionId, provider, model,
+                model, "chat.completion", false, "{\"model\":\"" + model + "\"}", "test-gateway")), true);
         if (status != null) {
             rows.completeWithEvents(new RequestHistoryDao.Outcome(id, status, "{}",
                     status.equals("error") ? "boom" : null, null, status.equals("error") ? 500 : 200, 1, 2, 3, 0, 0,

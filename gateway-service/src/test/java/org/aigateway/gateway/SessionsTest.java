@@ -188,7 +188,7 @@ class SessionsTest {
         User user = newUser();
         String session = "twice-" + UUID.randomUUID();
         UUID id = UUID.randomUUID();
-        historyRows.insertPending(pending(id, user.id, session));
+        historyRows.openAll(List.of(pending(id, user.id, session)), true);
         RequestHistoryDao.Outcome outcome = outcome(id, "success", 10, new BigDecimal("0.5"));
 
         assertThat(historyRows.completeWithEvents(outcome, List.of())).isTrue();
@@ -430,7 +430,7 @@ class SessionsTest {
 
     private static UUID closeDirectly(String userId, String session, String status, long tokens, BigDecimal cost) {
         UUID id = UUID.randomUUID();
-        historyRows.insertPending(pending(id, userId, session));
+        historyRows.openAll(List.of(pending(id, userId, session)), true);
         assertThat(historyRows.completeWithEvents(outcome(id, status, tokens, cost), List.of())).isTrue();
         return id;
     }

@@ -255,8 +255,8 @@ class UsageStatsTest {
 
     private static void insert(String userId, Instant createdAt, String model, String status, Random random) {
         UUID id = UUID.randomUUID();
-        rows.insertPending(new RequestHistoryDao.Pending(id, createdAt, userId, null, null, "mock", model, model,
-                "chat.completion", false, "{}", "test"));
+        rows.openAll(List.of(new RequestHistoryDao.Pending(id, createdAt, userId, null, null, "mock", model, model,
+                "chat.completion", false, "{}", "test")), true);
         if (!status.equals("pending")) {
             long prompt = random.nextInt(5000);
             long completion = status.equals("success") ? random.nextInt(5000) : 0;

@@ -42,15 +42,8 @@ public interface RequestHistoryDao extends SqlObject {
     }
 
     /**
-     * Opens the request's row and, for a request in a session, creates or reopens the session, in one statement
-     * (so one round trip and one commit); without a session id no session is written.
-     */
-    default void insertPending(Pending pending) {
-        openAll(List.of(pending), true);
-    }
-
-    /**
-     * Opens the rows of many requests and creates or reopens their sessions in one statement. With
+     * Opens the rows of requests and, for those in a session, creates or reopens the session, in one statement (so
+     * one round trip and one commit); without a session id no session is written. With
      * {@code durable = false} the commit does not wait for the WAL flush: a pending row only matters while its
      * request runs, and the statement that closes it waits for the flush (which covers everything before it) and
      * writes the row again should a database crash have lost it.
@@ -61,8 +54,7 @@ public interface RequestHistoryDao extends SqlObject {
 
     /** {@link #openAll(List, boolean)} on a handle, for writers that need no SqlObject around one statement. */
     static void openAll(Handle handle, List<Pending> rows, boolean durable) {
-        Function<Function<Pending, Object>, List<String>> column = value -> rows.stream()
-                .map(value).map(v -> v == null ? null : v.toString()).toList();
+        Function<Function<Pending, Object>, List<String>> column = value -> asText(rows, value);
         handle.createUpdate(OPEN_ALL)
                 .bind("synchronousCommit", durable ? null : "off")
                 .bindArray("ids", String.class, column.apply(Pending::id))
@@ -82,6 +74,11 @@ public interface RequestHistoryDao extends SqlObject {
 
     // Arrays travel as text and are cast here: one text[] parameter per column whatever its type, every value exact.
     // Sessions are upserted once per key and in key order, so concurrent writers lock them in the same order.
+    /** One column of rows as the text[] the statements cast from; nulls stay null. */
+    private static <T> List<String> asText(List<T> rows, Function<T, Object> value) {
+        return rows.stream().map(value).map(v -> v == null ? null : v.toString()).toList();
+    }
+
     String OPEN_ALL = "WITH settings AS (SELECT set_config('synchronous_commit', "
             + "coalesce(CAST(:synchronousCommit AS text), current_setting('synchronous_commit')), true)), "
             + "opened AS (INSERT INTO request_history (id, created_at, user_id, api_key_id, session_id, provider, "
@@ -123,8 +120,8 @@ public interface RequestHistoryDao extends SqlObject {
         List<Closing> closings = List.copyOf(requested.stream()
                 .collect(Collectors.toMap(c -> c.outcome().id(), c -> c, (first, second) -> first, LinkedHashMap::new))
                 .values());
-        Function<Function<Outcome, Object>, List<String>> column = value -> closings.stream()
-                .map(Closing::outcome).map(value).map(v -> v == null ? null : v.toString()).toList();
+        List<Outcome> outcomes = closings.stream().map(Closing::outcome).toList();
+        Function<Function<Outcome, Object>, List<String>> column = value -> asText(outcomes, value);
         List<String> eventHistoryIds = new ArrayList<>();
         List<String> eventIds = new ArrayList<>();
         List<String> routingKeys = new ArrayList<>();
