@@ -12,14 +12,7 @@ command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v rabbitmqctl >/dev/null 2>&1 || { echo "rabbitmqctl (the broker's CLI) is needed to create vhosts" >&2; exit 1; }
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "missing: ${missing[*]}; install them (e.g. sudo apt-get install ${missing[*]})" >&2
-    exit 1
-  fi
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
-fi
+scripts/install-packages.sh ${missing[@]+"${missing[@]}"}
 
 installed=$(node -p "try { require('./$PORTKEY_DIR/node_modules/@portkey-ai/gateway/package.json').version } catch (e) { '' }")
 if [ "$installed" != "$PORTKEY_VERSION" ]; then
