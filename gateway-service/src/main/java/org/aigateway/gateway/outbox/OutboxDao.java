@@ -22,9 +22,12 @@ public interface OutboxDao {
      * running: no row can later appear before the last one returned, so a reader that moves its position forward
      * never skips one.
      */
-    @SqlQuery("SELECT txid::text::bigint AS txid, id, event_id, routing_key, payload FROM outbox "
-            + "WHERE sent_at IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot()) "
-            + "AND (txid, id) > (CAST(CAST(:afterTxid AS text) AS xid8), :afterId) ORDER BY txid, id LIMIT :limit")
+    // Ordered by the qualified columns: a bare "txid" would name the bigint output column, which no index has, and
+    // every read would sort the whole backlog.
+    @SqlQuery("SELECT o.txid::text::bigint AS txid, o.id, o.event_id, o.routing_key, o.payload FROM outbox o "
+            + "WHERE o.sent_at IS NULL AND o.txid < pg_snapshot_xmin(pg_current_snapshot()) "
+            + "AND (o.txid, o.id) > (CAST(CAST(:afterTxid AS text) AS xid8), :afterId) ORDER BY o.txid, o.id "
+            + "LIMIT :limit")
     List<OutboxMessage> unsentAfter(@Bind("afterTxid") long afterTxid, @Bind("afterId") long afterId,
                                     @Bind("limit") int limit);
 
