@@ -112,7 +112,7 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
 
         OutboxDao outbox = jdbi.onDemand(OutboxDao.class);
         RequestEvents events = new RequestEvents(environment.getObjectMapper());
-        OutboxRelay relay = new OutboxRelay(outbox, broker, configuration.getOutbox(), environment.metrics());
+        OutboxRelay relay = new OutboxRelay(jdbi, broker, configuration.getOutbox(), environment.metrics());
         environment.lifecycle().manage(relay);
         environment.healthChecks().register("outbox", new OutboxHealthCheck(outbox,
                 configuration.getOutbox().getMaxBacklogAge().toJavaDuration()));

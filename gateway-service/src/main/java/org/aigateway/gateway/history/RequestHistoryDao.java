@@ -54,29 +54,35 @@ public interface RequestHistoryDao extends SqlObject {
 
     /** {@link #openAll(List, boolean)} on a handle, for writers that need no SqlObject around one statement. */
     static void openAll(Handle handle, List<Pending> rows, boolean durable) {
-        Function<Function<Pending, Object>, List<String>> column = value -> asText(rows, value);
+        Function<Function<Pending, Object>, String[]> column = value -> asText(rows, value);
         handle.createUpdate(OPEN_ALL)
                 .bind("synchronousCommit", durable ? null : "off")
-                .bindArray("ids", String.class, column.apply(Pending::id))
-                .bindArray("createdAts", String.class, column.apply(Pending::createdAt))
-                .bindArray("userIds", String.class, column.apply(Pending::userId))
-                .bindArray("apiKeyIds", String.class, column.apply(Pending::apiKeyId))
-                .bindArray("sessionIds", String.class, column.apply(Pending::sessionId))
-                .bindArray("providers", String.class, column.apply(Pending::provider))
-                .bindArray("models", String.class, column.apply(Pending::model))
-                .bindArray("upstreamModels", String.class, column.apply(Pending::upstreamModel))
-                .bindArray("requestTypes", String.class, column.apply(Pending::requestType))
-                .bindArray("streams", String.class, column.apply(Pending::stream))
-                .bindArray("requests", String.class, column.apply(Pending::requestJson))
-                .bindArray("instances", String.class, column.apply(Pending::gatewayInstance))
+                .bind("ids", column.apply(Pending::id))
+                .bind("createdAts", column.apply(Pending::createdAt))
+                .bind("userIds", column.apply(Pending::userId))
+                .bind("apiKeyIds", column.apply(Pending::apiKeyId))
+                .bind("sessionIds", column.apply(Pending::sessionId))
+                .bind("providers", column.apply(Pending::provider))
+                .bind("models", column.apply(Pending::model))
+                .bind("upstreamModels", column.apply(Pending::upstreamModel))
+                .bind("requestTypes", column.apply(Pending::requestType))
+                .bind("streams", column.apply(Pending::stream))
+                .bind("requests", column.apply(Pending::requestJson))
+                .bind("instances", column.apply(Pending::gatewayInstance))
                 .execute();
     }
 
     // Arrays travel as text and are cast here: one text[] parameter per column whatever its type, every value exact.
     // Sessions are upserted once per key and in key order, so concurrent writers lock them in the same order.
+    // Bound as String[] rather than with bindArray, which builds a generic type for every parameter of every call.
     /** One column of rows as the text[] the statements cast from; nulls stay null. */
-    private static <T> List<String> asText(List<T> rows, Function<T, Object> value) {
-        return rows.stream().map(value).map(v -> v == null ? null : v.toString()).toList();
+    private static <T> String[] asText(List<T> rows, Function<T, Object> value) {
+        String[] column = new String[rows.size()];
+        for (int i = 0; i < column.length; i++) {
+            Object v = value.apply(rows.get(i));
+            column[i] = v == null ? null : v.toString();
+        }
+        return column;
     }
 
     String OPEN_ALL = "WITH settings AS (SELECT set_config('synchronous_commit', "
@@ -121,7 +127,7 @@ public interface RequestHistoryDao extends SqlObject {
                 .collect(Collectors.toMap(c -> c.outcome().id(), c -> c, (first, second) -> first, LinkedHashMap::new))
                 .values());
         List<Outcome> outcomes = closings.stream().map(Closing::outcome).toList();
-        Function<Function<Outcome, Object>, List<String>> column = value -> asText(outcomes, value);
+        Function<Function<Outcome, Object>, String[]> column = value -> asText(outcomes, value);
         List<String> eventHistoryIds = new ArrayList<>();
         List<String> eventIds = new ArrayList<>();
         List<String> routingKeys = new ArrayList<>();
@@ -135,24 +141,24 @@ public interface RequestHistoryDao extends SqlObject {
             }
         }
         return handle.createQuery(CLOSE_ALL)
-                .bindArray("ids", String.class, column.apply(Outcome::id))
-                .bindArray("statuses", String.class, column.apply(Outcome::status))
-                .bindArray("responses", String.class, column.apply(Outcome::responseJson))
-                .bindArray("errorMessages", String.class, column.apply(Outcome::errorMessage))
-                .bindArray("upstreamStatuses", String.class, column.apply(Outcome::upstreamStatus))
-                .bindArray("httpStatuses", String.class, column.apply(Outcome::httpStatus))
-                .bindArray("promptTokens", String.class, column.apply(Outcome::promptTokens))
-                .bindArray("completionTokens", String.class, column.apply(Outcome::completionTokens))
-                .bindArray("totalTokens", String.class, column.apply(Outcome::totalTokens))
-                .bindArray("cachedTokens", String.class, column.apply(Outcome::cachedTokens))
-                .bindArray("cacheCreationTokens", String.class, column.apply(Outcome::cacheCreationTokens))
-                .bindArray("costs", String.class, column.apply(o -> o.cost() == null ? null : o.cost().toPlainString()))
-                .bindArray("responseTimes", String.class, column.apply(Outcome::responseTimeMs))
-                .bindArray("firstTokenTimes", String.class, column.apply(Outcome::timeToFirstTokenMs))
-                .bindArray("eventHistoryIds", String.class, eventHistoryIds)
-                .bindArray("eventIds", String.class, eventIds)
-                .bindArray("routingKeys", String.class, routingKeys)
-                .bindArray("payloads", String.class, payloads)
+                .bind("ids", column.apply(Outcome::id))
+                .bind("statuses", column.apply(Outcome::status))
+                .bind("responses", column.apply(Outcome::responseJson))
+                .bind("errorMessages", column.apply(Outcome::errorMessage))
+                .bind("upstreamStatuses", column.apply(Outcome::upstreamStatus))
+                .bind("httpStatuses", column.apply(Outcome::httpStatus))
+                .bind("promptTokens", column.apply(Outcome::promptTokens))
+                .bind("completionTokens", column.apply(Outcome::completionTokens))
+                .bind("totalTokens", column.apply(Outcome::totalTokens))
+                .bind("cachedTokens", column.apply(Outcome::cachedTokens))
+                .bind("cacheCreationTokens", column.apply(Outcome::cacheCreationTokens))
+                .bind("costs", column.apply(o -> o.cost() == null ? null : o.cost().toPlainString()))
+                .bind("responseTimes", column.apply(Outcome::responseTimeMs))
+                .bind("firstTokenTimes", column.apply(Outcome::timeToFirstTokenMs))
+                .bind("eventHistoryIds", eventHistoryIds.toArray(String[]::new))
+                .bind("eventIds", eventIds.toArray(String[]::new))
+                .bind("routingKeys", routingKeys.toArray(String[]::new))
+                .bind("payloads", payloads.toArray(String[]::new))
                 .mapTo(UUID.class)
                 .collect(Collectors.toSet());
     }

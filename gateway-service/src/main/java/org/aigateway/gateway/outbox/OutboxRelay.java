@@ -10,6 +10,8 @@ import com.rabbitmq.client.MessageProperties;
 import io.dropwizard.lifecycle.Managed;
 import org.aigateway.contracts.Topology;
 import org.aigateway.support.broker.BrokerConnection;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,11 +45,12 @@ public class OutboxRelay implements Managed {
     private record InFlight(long outboxId, UUID eventId, long publishedNanos) {
     }
 
-    private final OutboxDao outbox;
+    private final Jdbi jdbi;
     private final BrokerConnection broker;
     private final int window;
     private final int batchSize;
     private final Duration pollInterval;
+    private final Duration batchDelay;
     private final Duration confirmTimeout;
     private final Duration sentRetention;
 
@@ -66,16 +69,20 @@ public class OutboxRelay implements Managed {
     private volatile boolean channelBroken;
     private Thread thread;
     private Channel channel;
+    /** The relay thread's own connection, with the DAO attached once: on-demand attaching cost more than a read. */
+    private Handle handle;
+    private OutboxDao outbox;
     private long cursorTxid;
     private long cursorId;
     private Instant nextCleanup = Instant.now();
 
-    public OutboxRelay(OutboxDao outbox, BrokerConnection broker, OutboxRelayFactory settings, MetricRegistry metrics) {
-        this.outbox = outbox;
+    public OutboxRelay(Jdbi jdbi, BrokerConnection broker, OutboxRelayFactory settings, MetricRegistry metrics) {
+        this.jdbi = jdbi;
         this.broker = broker;
         this.window = settings.getConfirmWindow();
         this.batchSize = settings.getBatchSize();
         this.pollInterval = settings.getPollInterval().toJavaDuration();
+        this.batchDelay = settings.getBatchDelay().toJavaDuration();
         this.confirmTimeout = settings.getConfirmTimeout().toJavaDuration();
         this.sentRetention = settings.getSentRetention().toJavaDuration();
         this.published = metrics.meter("outbox.published");
@@ -83,10 +90,11 @@ public class OutboxRelay implements Managed {
         this.nacked = metrics.meter("outbox.nacked");
         this.returnedMeter = metrics.meter("outbox.returned");
         metrics.register("outbox.in-flight", (com.codahale.metrics.Gauge<Integer>) inFlightIds::size);
+        OutboxDao onDemand = jdbi.onDemand(OutboxDao.class);
         metrics.register("outbox.backlog", new CachedGauge<Long>(5, TimeUnit.SECONDS) {
             @Override
             protected Long loadValue() {
-                return outbox.countUnsent();
+                return onDemand.countUnsent();
             }
         });
     }
@@ -113,10 +121,13 @@ public class OutboxRelay implements Managed {
         if (thread != null) {
             thread.join(10_000);
         }
-        try {
-            markConfirmed();
-        } catch (RuntimeException e) {
-            LOG.warn("Could not mark the last confirmed outbox rows; they will be published again", e);
+        if (thread == null || !thread.isAlive()) {
+            try {
+                markConfirmed();
+            } catch (RuntimeException e) {
+                LOG.warn("Could not mark the last confirmed outbox rows; they will be published again", e);
+            }
+            closeHandle();
         }
         closeChannel();
     }
@@ -124,8 +135,8 @@ public class OutboxRelay implements Managed {
     private void run() {
         while (running) {
             try {
-                if (!relayOnce()) {
-                    wakeUp.tryAcquire(pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+                if (!relayOnce() && wakeUp.tryAcquire(pollInterval.toMillis(), TimeUnit.MILLISECONDS)) {
+                    Thread.sleep(batchDelay.toMillis());
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -133,6 +144,7 @@ public class OutboxRelay implements Managed {
             } catch (Exception e) {
                 LOG.warn("Outbox relay cycle failed ({}); retrying", e.toString());
                 resetChannel();
+                closeHandle();
                 sleepQuietly();
             }
         }
@@ -157,7 +169,7 @@ public class OutboxRelay implements Managed {
             return worked;
         }
         int limit = Math.min(batchSize, room);
-        List<OutboxMessage> rows = outbox.unsentAfter(cursorTxid, cursorId, limit);
+        List<OutboxMessage> rows = outbox().unsentAfter(cursorTxid, cursorId, limit);
         for (OutboxMessage row : rows) {
             cursorTxid = row.txid();
             cursorId = row.id();
@@ -191,10 +203,31 @@ public class OutboxRelay implements Managed {
         if (ids.isEmpty()) {
             return false;
         }
-        outbox.markSent(ids.stream().mapToLong(Long::longValue).toArray());
+        outbox().markSent(ids.stream().mapToLong(Long::longValue).toArray());
         ids.forEach(inFlightIds::remove);
         confirmedMeter.mark(ids.size());
         return true;
+    }
+
+    private OutboxDao outbox() {
+        if (outbox == null) {
+            handle = jdbi.open();
+            outbox = handle.attach(OutboxDao.class);
+        }
+        return outbox;
+    }
+
+    private void closeHandle() {
+        Handle current = handle;
+        handle = null;
+        outbox = null;
+        if (current != null) {
+            try {
+                current.close();
+            } catch (RuntimeException e) {
+                LOG.debug("Ignoring failure to close the outbox relay's connection", e);
+            }
+        }
     }
 
     private void ensureChannel() throws Exception {
@@ -296,7 +329,7 @@ public class OutboxRelay implements Managed {
         rescan = true;
         int deleted;
         do {
-            deleted = outbox.deleteSentBefore(now.minus(sentRetention), CLEANUP_BATCH);
+            deleted = outbox().deleteSentBefore(now.minus(sentRetention), CLEANUP_BATCH);
         } while (deleted == CLEANUP_BATCH && running);
     }
 

@@ -2,9 +2,12 @@ package org.aigateway.gateway.outbox;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MaxDuration;
 import jakarta.validation.constraints.Max;
 import jakarta.validation.constraints.Min;
 import jakarta.validation.constraints.NotNull;
+
+import java.util.concurrent.TimeUnit;
 
 /** Settings of the outbox relay: how many unconfirmed messages may be in flight, how often to look, what to keep. */
 public class OutboxRelayFactory {
@@ -18,6 +21,10 @@ public class OutboxRelayFactory {
 
     @NotNull
     private Duration pollInterval = Duration.milliseconds(200);
+
+    @NotNull
+    @MaxDuration(value = 1, unit = TimeUnit.SECONDS)
+    private Duration batchDelay = Duration.milliseconds(10);
 
     @NotNull
     private Duration confirmTimeout = Duration.seconds(30);
@@ -56,6 +63,20 @@ public class OutboxRelayFactory {
     @JsonProperty
     public void setPollInterval(Duration pollInterval) {
         this.pollInterval = pollInterval;
+    }
+
+    /**
+     * How long the relay waits, once woken by a committed request, before it reads: the events of requests that
+     * finish meanwhile go out with the same read, publish round and sent-mark.
+     */
+    @JsonProperty
+    public Duration getBatchDelay() {
+        return batchDelay;
+    }
+
+    @JsonProperty
+    public void setBatchDelay(Duration batchDelay) {
+        this.batchDelay = batchDelay;
     }
 
     /** An unconfirmed message older than this is treated as lost and published again. */
