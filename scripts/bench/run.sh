@@ -10,15 +10,16 @@ cd "$(dirname "$0")/../.."
 # ---------------------------------------------------------------------------------------------------------- settings
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
   mode=quick
-  default_duration=5s default_warmup=5s default_events=5000 default_streams=500 default_chunks=10
-  default_interval=200ms default_rows=200000
+  default_duration=5s default_warmup=5s default_warmup_max=15s default_events=5000 default_streams=500
+  default_chunks=10 default_interval=200ms default_rows=200000
 else
   mode=default
-  default_duration=30s default_warmup=30s default_events=50000 default_streams=5000 default_chunks=20
-  default_interval=500ms default_rows=10000000
+  default_duration=30s default_warmup=30s default_warmup_max=180s default_events=50000 default_streams=5000
+  default_chunks=20 default_interval=500ms default_rows=10000000
 fi
 DURATION=${BENCH_DURATION:-$default_duration}
 WARMUP=${BENCH_WARMUP:-$default_warmup}
+WARMUP_MAX=${BENCH_WARMUP_MAX:-$default_warmup_max}
 CONCURRENCY=${BENCH_CONCURRENCY:-1 16 64}
 EVENTS=${BENCH_EVENTS:-$default_events}
 STREAMS=${BENCH_STREAMS:-$default_streams}
@@ -86,6 +87,7 @@ yaml_value() { sed -n "s/^[[:space:]]*$1:[[:space:]]*\([0-9][0-9]*\).*/\1/p" "$2
 
 # ----------------------------------------------------------------------------------------- processes and clean-up
 pids=()
+autovacuum_restore=
 databases=()
 vhosts=()
 
@@ -110,6 +112,10 @@ cleanup() {
   for db in "${databases[@]}"; do
     pg -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || log "could not drop database $db"
   done
+  if [ -n "$autovacuum_restore" ]; then
+    pg -d postgres -c "$autovacuum_restore" -c "SELECT pg_reload_conf()" >/dev/null 2>&1 \
+      || log "could not restore PostgreSQL's autovacuum setting: $autovacuum_restore"
+  fi
   for vhost in "${vhosts[@]}"; do
     rabbitmqctl_ delete_vhost "$vhost" 2>/dev/null || log "could not delete vhost $vhost"
   done
@@ -191,10 +197,30 @@ for port in "$UPSTREAM_PORT" "$GATEWAY_PORT" "$GATEWAY_ADMIN_PORT" "$ANALYTICS_P
   listening "$port" && fail "port $port is in use; set BENCH_PORT_BASE to a free range of six ports"
 done
 
-log "mode $mode: $DURATION per load after $WARMUP warm-up, concurrency $CONCURRENCY; parts: $PARTS; logs in $WORK"
+log "mode $mode: $DURATION per load after $WARMUP to $WARMUP_MAX warm-up, concurrency $CONCURRENCY; parts: $PARTS; logs in $WORK"
+
+# Any production PostgreSQL vacuums and analyzes in the background; a machine set up for tests may not (this one's
+# CI configuration turns autovacuum off). Without it the outbox, a queue table, is never cleaned up and its
+# statistics never made, and the relay slows down as it grows. Switched on for the run and put back afterwards.
+if [ "$(pg -d postgres -c 'SHOW autovacuum')" = on ]; then
+  record machine.autovacuum "on"
+else
+  # Put back exactly what postgresql.auto.conf said, or nothing if it said nothing.
+  autovacuum_saved=$(pg -d postgres -c "SELECT setting FROM pg_file_settings WHERE name = 'autovacuum' \
+    AND sourcefile LIKE '%postgresql.auto.conf' ORDER BY seqno DESC LIMIT 1" 2>/dev/null || true)
+  autovacuum_restore="ALTER SYSTEM RESET autovacuum"
+  [ -z "$autovacuum_saved" ] || autovacuum_restore="ALTER SYSTEM SET autovacuum = '$autovacuum_saved'"
+  if pg -d postgres -c "ALTER SYSTEM SET autovacuum = on" -c "SELECT pg_reload_conf()" >/dev/null 2>&1; then
+    record machine.autovacuum "on for the run (off in this machine's configuration, put back afterwards)"
+  else
+    autovacuum_restore=
+    record machine.autovacuum "off (could not be switched on: ALTER SYSTEM needs a superuser)"
+  fi
+fi
 record config.mode "$mode"
 record config.duration "$DURATION"
 record config.warmup "$WARMUP"
+record config.warmup_max "$WARMUP_MAX"
 record config.concurrency "$CONCURRENCY"
 record config.gateway_heap "$GATEWAY_HEAP"
 record config.stream_chunks "$STREAM_CHUNKS"
@@ -222,13 +248,19 @@ gateway_env=(
 gateway() { env "${gateway_env[@]}" java "$@"; }
 create_key() { gateway -jar "$GATEWAY_JAR" keys create --user "$1" --name "make bench" config/gateway.yml 2>>"$WORK/keys.log"; }
 
-# wrk_run NAME CONCURRENCY DURATION URL [wrk options...]: one load; its figures go to the results as NAME.*
-wrk_run() {
+# wrk_load NAME CONCURRENCY DURATION URL [wrk options...]: one load; its figures are in $WORK/wrk-NAME.txt
+wrk_load() {
   local name=$1 connections=$2 duration=$3 url=$4
   shift 4
   local threads=$((connections < 2 ? 1 : 2))
   WRK_RESULT_PREFIX=$name wrk -t"$threads" -c"$connections" -d"$duration" --timeout 10s --latency -s "$WRK_SCRIPT" "$@" \
     "$url" >"$WORK/wrk-$name.txt" 2>&1 || fail "wrk $name failed; see $WORK/wrk-$name.txt"
+}
+
+# wrk_run NAME CONCURRENCY DURATION URL [wrk options...]: one load; its figures go to the results as NAME.*
+wrk_run() {
+  local name=$1
+  wrk_load "$@"
   grep "^$name\." "$WORK/wrk-$name.txt" >>"$RESULTS" || fail "wrk $name printed no figures; see $WORK/wrk-$name.txt"
   log "  $name: $(sed -n "s/^$name\.rps=//p" "$WORK/wrk-$name.txt") req/s, p50 $(sed -n "s/^$name\.p50_ms=//p" \
     "$WORK/wrk-$name.txt") ms, p99 $(sed -n "s/^$name\.p99_ms=//p" "$WORK/wrk-$name.txt") ms"
@@ -247,13 +279,51 @@ jfr_settings() {
 # cpu_ticks PID: the process's CPU time so far (user + system, all threads), in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+# warm_up NAME PID URL [wrk options...]: discarded loads at concurrency 16 in rounds, for at least $WARMUP and until
+# the CPU time the process spends per request settles (within 10% of the round before), at most $WARMUP_MAX. A JVM
+# is not warm after a fixed time: on two shared cores its JIT compiler may need minutes, and what it has not compiled
+# yet would be measured as the service's own cost.
+warm_up() {
+  local name=$1 pid=$2 url=$3
+  shift 3
+  local round_ms=$(($(millis "$WARMUP") < 10000 ? $(millis "$WARMUP") : 10000)) min_ms max_ms elapsed=0 round=0
+  local before requests cpu previous=
+  min_ms=$(millis "$WARMUP")
+  max_ms=$(millis "$WARMUP_MAX")
+  [ "$max_ms" -ge "$min_ms" ] || max_ms=$min_ms
+  while :; do
+    round=$((round + 1))
+    before=$(cpu_ticks "$pid")
+    wrk_load "warmup.$name.$round" 16 "$((round_ms / 1000))s" "$url" "$@"
+    elapsed=$((elapsed + round_ms))
+    requests=$(sed -n "s/^warmup\.$name\.$round\.requests=//p" "$WORK/wrk-warmup.$name.$round.txt")
+    cpu=$(awk -v ticks=$(($(cpu_ticks "$pid") - before)) -v hz="$(getconf CLK_TCK)" -v requests="${requests:-0}" \
+      'BEGIN { printf "%.3f", (requests > 0 ? ticks * 1000 / hz / requests : 0) }')
+    log "  warm-up $name round $round: $(sed -n "s/^warmup\.$name\.$round\.rps=//p" \
+      "$WORK/wrk-warmup.$name.$round.txt") req/s, CPU $cpu ms/req"
+    if [ "$elapsed" -ge "$min_ms" ] && [ -n "$previous" ] \
+        && awk -v a="$cpu" -v b="$previous" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.1 * b) }'; then
+      record "warmup.$name.seconds" $((elapsed / 1000))
+      record "warmup.$name.settled" true
+      return
+    fi
+    if [ "$elapsed" -ge "$max_ms" ]; then
+      log "  warm-up $name: CPU per request had not settled after $((elapsed / 1000)) s; measuring anyway"
+      record "warmup.$name.seconds" $((elapsed / 1000))
+      record "warmup.$name.settled" false
+      return
+    fi
+    previous=$cpu
+  done
+}
+
 # load_series TARGET PID URL [wrk options...]: warm-up (discarded), then each concurrency level. Besides wrk's
 # figures it records the CPU time the target's own process spent per request (PostgreSQL and RabbitMQ not included).
 load_series() {
   local target=$1 pid=$2 url=$3 before
   shift 3
-  log "chat via $target: warm-up $WARMUP"
-  wrk_run "warmup.$target" 16 "$WARMUP" "$url" "$@"
+  log "chat via $target: warm-up"
+  warm_up "$target" "$pid" "$url" "$@"
   for c in $CONCURRENCY; do
     before=$(cpu_ticks "$pid")
     if [ "$target" = gateway ] && [ "$PROFILE" = 1 ] && [ "$c" = "${CONCURRENCY##* }" ]; then

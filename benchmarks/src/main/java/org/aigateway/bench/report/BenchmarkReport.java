@@ -71,19 +71,35 @@ public final class BenchmarkReport {
 
     private String machine() {
         String mode = results.text("config.mode", "default");
-        return String.format(Locale.ROOT, "Measured %s in %s mode (each load %s after a %s warm-up; wrk, the services, "
-                        + "PostgreSQL and RabbitMQ on the same machine).%n%n"
+        return String.format(Locale.ROOT, "Measured %s in %s mode (each load %s, after a warm-up of at least %s that "
+                        + "goes on until the target's CPU time per request settles, at most %s%s; wrk, the services, "
+                        + "PostgreSQL and RabbitMQ on the same machine; PostgreSQL autovacuum %s).%n%n"
                         + "Machine: %s, %s cores, %s GiB RAM, %s. JDK %s; PostgreSQL %s; RabbitMQ %s; wrk %s; "
                         + "Node %s; Portkey gateway %s; gateway heap `-Xmx%s`. Load average (1, 5, 15 min) at the "
                         + "start: %s; at the end: %s.",
                 results.text("machine.date", "?"), mode, results.text("config.duration", "?"),
-                results.text("config.warmup", "?"), results.text("machine.cpu", "?"),
+                results.text("config.warmup", "?"), results.text("config.warmup_max", "?"), warmUps(),
+                results.text("machine.autovacuum", "?"), results.text("machine.cpu", "?"),
                 results.text("machine.cores", "?"), results.text("machine.memory_gib", "?"),
                 results.text("machine.os", "?"), results.text("machine.jdk", System.getProperty("java.runtime.version")),
                 results.text("machine.postgresql", "?"), results.text("machine.rabbitmq", "?"),
                 results.text("machine.wrk", "?"), results.text("machine.node", "?"),
                 results.text("machine.portkey", "?"), results.text("config.gateway_heap", "?"),
                 results.text("machine.load_start", "?"), results.text("machine.load_end", "?"));
+    }
+
+    /** How long each chat target was warmed up, and whether its CPU per request had settled by then. */
+    private String warmUps() {
+        StringBuilder text = new StringBuilder();
+        for (String target : List.of("direct", "gateway", "portkey")) {
+            String seconds = results.text("warmup." + target + ".seconds", null);
+            if (seconds != null) {
+                text.append(text.length() == 0 ? ": " : ", ").append(target).append(' ').append(seconds).append(" s")
+                        .append("true".equals(results.text("warmup." + target + ".settled", "true")) ? ""
+                                : " (not settled)");
+            }
+        }
+        return text.toString();
     }
 
     private void chat() {
