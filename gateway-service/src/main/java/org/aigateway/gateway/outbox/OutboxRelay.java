@@ -41,6 +41,7 @@ public class OutboxRelay implements Managed {
     private static final Logger LOG = LoggerFactory.getLogger(OutboxRelay.class);
     private static final Duration CLEANUP_INTERVAL = Duration.ofMinutes(1);
     private static final int CLEANUP_BATCH = 10_000;
+    private static final Duration MAX_REFUSED_BACKOFF = Duration.ofSeconds(5);
 
     private record InFlight(long outboxId, UUID eventId, long publishedNanos) {
     }
@@ -66,6 +67,8 @@ public class OutboxRelay implements Managed {
 
     private volatile boolean running;
     private volatile boolean rescan;
+    /** A message came back nacked or unroutable since the relay last looked. */
+    private volatile boolean refused;
     private volatile boolean channelBroken;
     private Thread thread;
     private Channel channel;
@@ -75,6 +78,10 @@ public class OutboxRelay implements Managed {
     private long cursorTxid;
     private long cursorId;
     private Instant nextCleanup = Instant.now();
+    private long refusedBackoffNanos;
+    private long lastRefusedNanos;
+    /** When refused messages are next published again (a read from the start); 0 when none wait. */
+    private long retryRefusedAtNanos;
 
     public OutboxRelay(Jdbi jdbi, BrokerConnection broker, OutboxRelayFactory settings, MetricRegistry metrics) {
         this.jdbi = jdbi;
@@ -159,6 +166,7 @@ public class OutboxRelay implements Managed {
         }
         expireUnconfirmed();
         ensureChannel();
+        scheduleRefused();
         if (rescan) {
             rescan = false;
             cursorTxid = 0;
@@ -180,6 +188,31 @@ public class OutboxRelay implements Managed {
         // Only a full read means more is waiting; rows committed since then wake the relay themselves, so reading
         // again now would cost a query per request under light load.
         return rows.size() == limit;
+    }
+
+    /**
+     * Nacked and unroutable messages (a queue unbound, say) are published again by a read from the start after a
+     * pause that doubles while they keep coming back, up to {@link #MAX_REFUSED_BACKOFF}; new rows go out meanwhile.
+     * Reading from the start at once would send an unroutable backlog round as fast as the broker returns it.
+     */
+    private void scheduleRefused() {
+        long now = System.nanoTime();
+        if (refused) {
+            refused = false;
+            lastRefusedNanos = now;
+            if (retryRefusedAtNanos == 0) {
+                refusedBackoffNanos = Math.min(MAX_REFUSED_BACKOFF.toNanos(),
+                        refusedBackoffNanos == 0 ? pollInterval.toNanos() : refusedBackoffNanos * 2);
+                retryRefusedAtNanos = now + refusedBackoffNanos;
+            }
+        } else if (refusedBackoffNanos > 0 && retryRefusedAtNanos == 0
+                && now - lastRefusedNanos > 2 * refusedBackoffNanos) {
+            refusedBackoffNanos = 0;
+        }
+        if (retryRefusedAtNanos != 0 && now - retryRefusedAtNanos >= 0) {
+            retryRefusedAtNanos = 0;
+            rescan = true;
+        }
     }
 
     private void publish(OutboxMessage row) throws Exception {
@@ -268,7 +301,7 @@ public class OutboxRelay implements Managed {
                 // Stays unsent in the table; the next scan publishes it again.
                 nacked.mark();
                 inFlightIds.remove(message.outboxId());
-                rescan = true;
+                refused = true;
             }
         }
         settled.clear();
