@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -15,7 +14,7 @@ import java.util.concurrent.ScheduledExecutorService;
 /** Calls Anthropic's {@code /v1/messages}, translating requests, answers, streams and errors to OpenAI's format. */
 public class AnthropicProvider implements ChatProvider {
     private final String name;
-    private final HttpClient client;
+    private final UpstreamClients clients;
     private final URI endpoint;
     private final String apiKey;
     private final String version;
@@ -24,11 +23,11 @@ public class AnthropicProvider implements ChatProvider {
     private final ObjectMapper mapper;
     private final ScheduledExecutorService streamTimers;
 
-    public AnthropicProvider(String name, HttpClient client, URI endpoint, String apiKey, String version,
+    public AnthropicProvider(String name, UpstreamClients clients, URI endpoint, String apiKey, String version,
                              Duration readTimeout, AnthropicTranslator translator, ObjectMapper mapper,
                              ScheduledExecutorService streamTimers) {
         this.name = name;
-        this.client = client;
+        this.clients = clients;
         this.endpoint = endpoint;
         this.apiKey = apiKey;
         this.version = version;
@@ -42,7 +41,7 @@ public class AnthropicProvider implements ChatProvider {
     public ProviderResponse complete(ObjectNode request) throws UpstreamException {
         HttpResponse<byte[]> response;
         try {
-            response = client.send(httpRequest(translator.request(request), "application/json"),
+            response = clients.answers().send(httpRequest(translator.request(request), "application/json"),
                     HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
             throw UpstreamException.ioFailure(name, e);
@@ -73,7 +72,7 @@ public class AnthropicProvider implements ChatProvider {
             return UpstreamEventStream.refused(e, listener, streamTimers);
         }
         boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
-        return UpstreamEventStream.start(name, client, httpRequest(messages, "text/event-stream"),
+        return UpstreamEventStream.start(name, clients.streams(), httpRequest(messages, "text/event-stream"),
                 new AnthropicStreamProtocol(name, translator, mapper, includeUsage), listener, streamTimers,
                 readTimeout);
     }

@@ -55,13 +55,16 @@ public abstract class HttpProviderFactory implements ProviderFactory {
         return apiKey == null || apiKey.isBlank() ? null : apiKey;
     }
 
-    /** One client per provider: it keeps a pool of persistent connections to that upstream. */
-    protected HttpClient httpClient() {
+    /** The provider's clients for whole answers and for streams. */
+    protected UpstreamClients upstreamClients() {
+        return new UpstreamClients(httpClient().executor(Runnable::run).build(), httpClient().build());
+    }
+
+    private HttpClient.Builder httpClient() {
         return HttpClient.newBuilder()
                 .version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(connectTimeout.toJavaDuration())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
+                .followRedirects(HttpClient.Redirect.NEVER);
     }
 
     /** The timer of the provider's idle stream checks; one thread serves any number of streams. */

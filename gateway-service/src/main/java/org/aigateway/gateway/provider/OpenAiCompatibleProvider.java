@@ -7,7 +7,6 @@ import org.aigateway.support.errors.ApiException;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -16,17 +15,17 @@ import java.util.concurrent.ScheduledExecutorService;
 /** Calls an OpenAI-compatible {@code /chat/completions} endpoint. */
 public class OpenAiCompatibleProvider implements ChatProvider {
     private final String name;
-    private final HttpClient client;
+    private final UpstreamClients clients;
     private final URI endpoint;
     private final String apiKey;
     private final Duration readTimeout;
     private final ObjectMapper mapper;
     private final ScheduledExecutorService streamTimers;
 
-    public OpenAiCompatibleProvider(String name, HttpClient client, URI endpoint, String apiKey, Duration readTimeout,
+    public OpenAiCompatibleProvider(String name, UpstreamClients clients, URI endpoint, String apiKey, Duration readTimeout,
                                     ObjectMapper mapper, ScheduledExecutorService streamTimers) {
         this.name = name;
-        this.client = client;
+        this.clients = clients;
         this.endpoint = endpoint;
         this.apiKey = apiKey;
         this.readTimeout = readTimeout;
@@ -50,7 +49,7 @@ public class OpenAiCompatibleProvider implements ChatProvider {
 
     private HttpResponse<byte[]> send(ObjectNode request) throws UpstreamException {
         try {
-            return client.send(httpRequest(request, "application/json"), HttpResponse.BodyHandlers.ofByteArray());
+            return clients.answers().send(httpRequest(request, "application/json"), HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
             throw UpstreamException.ioFailure(name, e);
         } catch (InterruptedException e) {
@@ -61,7 +60,7 @@ public class OpenAiCompatibleProvider implements ChatProvider {
 
     @Override
     public ChatStream stream(ObjectNode request, StreamListener listener) {
-        return UpstreamEventStream.start(name, client, httpRequest(request, "text/event-stream"), new Protocol(),
+        return UpstreamEventStream.start(name, clients.streams(), httpRequest(request, "text/event-stream"), new Protocol(),
                 listener, streamTimers, readTimeout);
     }
 

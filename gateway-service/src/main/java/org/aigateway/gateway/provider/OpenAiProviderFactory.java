@@ -23,7 +23,7 @@ public class OpenAiProviderFactory extends HttpProviderFactory {
 
     @Override
     public ChatProvider build(String name, ObjectMapper mapper) {
-        return new OpenAiCompatibleProvider(name, httpClient(), URI.create(withoutTrailingSlash(baseUrl)
+        return new OpenAiCompatibleProvider(name, upstreamClients(), URI.create(withoutTrailingSlash(baseUrl)
                 + "/chat/completions"), apiKey(), getReadTimeout().toJavaDuration(), mapper, streamTimers(name));
     }
 }
