@@ -279,29 +279,47 @@ jfr_settings() {
 # cpu_ticks PID: the process's CPU time so far (user + system, all threads), in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+# jit_ticks PID: CPU time so far of a JVM's JIT compiler threads, in clock ticks (0 for other processes). The thread
+# name in stat has a space in it, so fields are counted after its closing parenthesis.
+jit_ticks() {
+  local total=0 task line
+  for task in /proc/"$1"/task/*; do
+    line=$(cat "$task/stat" 2>/dev/null) || continue
+    case $line in
+      *"(C1 CompilerThre"* | *"(C2 CompilerThre"*) total=$((total + $(sed 's/.*) //' <<<"$line" | awk '{ print $12 + $13 }'))) ;;
+    esac
+  done
+  echo "$total"
+}
+
 # warm_up NAME PID URL [wrk options...]: discarded loads at concurrency 16 in rounds, for at least $WARMUP and until
-# the CPU time the process spends per request settles (within 10% of the round before), at most $WARMUP_MAX. A JVM
-# is not warm after a fixed time: on two shared cores its JIT compiler may need minutes, and what it has not compiled
-# yet would be measured as the service's own cost.
+# the CPU time the process spends per request settles (within 10% of the round before, with a JVM's JIT compiler
+# under 5% of the round's CPU), at most $WARMUP_MAX. A JVM is not warm after a fixed time: on two shared cores its
+# JIT compiler may need minutes, with plateaus on the way, and what it has not compiled yet would be measured as the
+# service's own cost.
 warm_up() {
   local name=$1 pid=$2 url=$3
   shift 3
   local round_ms=$(($(millis "$WARMUP") < 10000 ? $(millis "$WARMUP") : 10000)) min_ms max_ms elapsed=0 round=0
-  local before requests cpu previous=
+  local before jit_before ticks requests cpu jit_share previous=
   min_ms=$(millis "$WARMUP")
   max_ms=$(millis "$WARMUP_MAX")
   [ "$max_ms" -ge "$min_ms" ] || max_ms=$min_ms
   while :; do
     round=$((round + 1))
     before=$(cpu_ticks "$pid")
+    jit_before=$(jit_ticks "$pid")
     wrk_load "warmup.$name.$round" 16 "$((round_ms / 1000))s" "$url" "$@"
     elapsed=$((elapsed + round_ms))
+    ticks=$(($(cpu_ticks "$pid") - before))
+    jit_share=$(awk -v jit=$(($(jit_ticks "$pid") - jit_before)) -v ticks="$ticks" \
+      'BEGIN { printf "%.0f", (ticks > 0 ? jit * 100 / ticks : 0) }')
     requests=$(sed -n "s/^warmup\.$name\.$round\.requests=//p" "$WORK/wrk-warmup.$name.$round.txt")
-    cpu=$(awk -v ticks=$(($(cpu_ticks "$pid") - before)) -v hz="$(getconf CLK_TCK)" -v requests="${requests:-0}" \
+    cpu=$(awk -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" -v requests="${requests:-0}" \
       'BEGIN { printf "%.3f", (requests > 0 ? ticks * 1000 / hz / requests : 0) }')
     log "  warm-up $name round $round: $(sed -n "s/^warmup\.$name\.$round\.rps=//p" \
-      "$WORK/wrk-warmup.$name.$round.txt") req/s, CPU $cpu ms/req"
-    if [ "$elapsed" -ge "$min_ms" ] && [ -n "$previous" ] \
+      "$WORK/wrk-warmup.$name.$round.txt") req/s, CPU $cpu ms/req, JIT compiler $jit_share% of it"
+    if [ "$elapsed" -ge "$min_ms" ] && [ -n "$previous" ] && [ "$jit_share" -lt 5 ] \
         && awk -v a="$cpu" -v b="$previous" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.1 * b) }'; then
       record "warmup.$name.seconds" $((elapsed / 1000))
       record "warmup.$name.settled" true
