@@ -503,8 +503,8 @@ fi
 if [ -n "${gateway_pid:-}" ]; then
   stop "$gateway_pid"
   stop "$upstream_pid"
-  # The pipeline is not measured in the wake of the parts before it (the history table's bulk load above all, whose
-  # writes and autovacuum work took it from 0.69x to 0.59x): the gateway's database goes, the rest is flushed.
+  # The pipeline is not measured in the wake of the parts before it, the history table's bulk load above all (right
+  # after it, one run measured 0.59x against 0.69x twice alone): the gateway's database goes, the rest is flushed.
   if has_part pipeline; then
     pg -d postgres -c "DROP DATABASE IF EXISTS $GATEWAY_DB WITH (FORCE)" >/dev/null
     pg -d postgres -c "CHECKPOINT" >/dev/null
