@@ -20,6 +20,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
@@ -49,7 +50,8 @@ final class QueueWorker {
     }
 
     /** A connection to consume on, and who is waiting to hear whether that worked. */
-    private record SubscribeRequest(Connection connection, CompletableFuture<Void> done) {
+    /** @param losses how many times the connection had been lost when the subscription was asked for */
+    private record SubscribeRequest(Connection connection, long losses, CompletableFuture<Void> done) {
     }
 
     private final String queue;
@@ -64,6 +66,8 @@ final class QueueWorker {
     private final BlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
     private final Runnable subscriptionLost;
     private final AtomicReference<SubscribeRequest> pendingSubscribe = new AtomicReference<>();
+    /** Connection losses seen on this worker's channels. */
+    private final AtomicLong connectionLosses = new AtomicLong();
     private volatile Subscription subscription;
     private volatile boolean running;
     private volatile boolean pausedForDatabase;
@@ -105,7 +109,7 @@ final class QueueWorker {
      * consumes there. The result completes once the broker accepted the consumer, or exceptionally if it refused.
      */
     CompletableFuture<Void> subscribeOn(Connection connection) {
-        SubscribeRequest request = new SubscribeRequest(connection, new CompletableFuture<>());
+        SubscribeRequest request = new SubscribeRequest(connection, connectionLosses.get(), new CompletableFuture<>());
         SubscribeRequest replaced = pendingSubscribe.getAndSet(request);
         if (replaced != null) {
             request.done().whenComplete((ignored, failure) -> {
@@ -189,6 +193,14 @@ final class QueueWorker {
         if (lastSubscribeNanos != 0 && sinceLast < RESUBSCRIBE_BACKOFF_MS) {
             Thread.sleep(RESUBSCRIBE_BACKOFF_MS - sinceLast);
         }
+        // Asked for before the connection was lost (the worker was busy or pausing): the connection object recovers
+        // under the same name, but the topology this request followed may not have, and a queue of that name may now
+        // be another one. The setup that runs after the recovery declares the topology and asks again.
+        if (connectionLosses.get() != request.losses()) {
+            request.done().completeExceptionally(new IOException("the broker connection was lost after this "
+                    + "subscription was asked for"));
+            return;
+        }
         lastSubscribeNanos = System.nanoTime();
         Subscription previous = subscription;
         subscription = null;
@@ -204,6 +216,9 @@ final class QueueWorker {
             channel.confirmSelect();
             Subscription next = new Subscription(channel, ++generations);
             channel.addShutdownListener(cause -> {
+                if (cause.isHardError()) {
+                    connectionLosses.incrementAndGet();
+                }
                 // A channel-level error (say an ack the broker rejects) closes only this channel, and the
                 // client's recovery only reopens channels after a connection failure: subscribe again here.
                 if (running && subscription == next && !cause.isInitiatedByApplication() && !cause.isHardError()) {
@@ -393,7 +408,8 @@ final class QueueWorker {
             Connection connection = current.channel().getConnection();
             current.abort();
             if (connection.isOpen()) {
-                pendingSubscribe.compareAndSet(null, new SubscribeRequest(connection, new CompletableFuture<>()));
+                pendingSubscribe.compareAndSet(null,
+                        new SubscribeRequest(connection, connectionLosses.get(), new CompletableFuture<>()));
             }
         }
         try {
