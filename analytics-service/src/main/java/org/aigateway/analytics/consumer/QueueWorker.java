@@ -49,8 +49,10 @@ final class QueueWorker {
     private record Failure(ReceivedMessage message, String reason, boolean storable) {
     }
 
-    /** A connection to consume on, and who is waiting to hear whether that worked. */
-    /** @param losses how many times the connection had been lost when the subscription was asked for */
+    /**
+     * A connection to consume on, how many times it had been lost when the subscription was asked for, and who is
+     * waiting to hear whether that worked.
+     */
     private record SubscribeRequest(Connection connection, long losses, CompletableFuture<Void> done) {
     }
 

@@ -72,8 +72,6 @@ public interface RequestHistoryDao extends SqlObject {
                 .execute();
     }
 
-    // Arrays travel as text and are cast here: one text[] parameter per column whatever its type, every value exact.
-    // Sessions are upserted once per key and in key order, so concurrent writers lock them in the same order.
     // Bound as String[] rather than with bindArray, which builds a generic type for every parameter of every call.
     /** One column of rows as the text[] the statements cast from; nulls stay null. */
     private static <T> String[] asText(List<T> rows, Function<T, Object> value) {
@@ -85,6 +83,8 @@ public interface RequestHistoryDao extends SqlObject {
         return column;
     }
 
+    // Arrays travel as text and are cast here: one text[] parameter per column whatever its type, every value exact.
+    // Sessions are upserted once per key and in key order, so concurrent writers lock them in the same order.
     String OPEN_ALL = "WITH settings AS (SELECT set_config('synchronous_commit', "
             + "coalesce(CAST(:synchronousCommit AS text), current_setting('synchronous_commit')), true)), "
             + "opened AS (INSERT INTO request_history (id, created_at, user_id, api_key_id, session_id, provider, "

@@ -53,8 +53,9 @@ public class AnthropicProviderFactory extends HttpProviderFactory {
 
     @Override
     public ChatProvider build(String name, ObjectMapper mapper) {
-        return new AnthropicProvider(name, upstreamClients(), URI.create(withoutTrailingSlash(baseUrl) + "/v1/messages"),
-                apiKey(), version, getReadTimeout().toJavaDuration(), new AnthropicTranslator(name, mapper,
-                defaultMaxTokens), mapper, streamTimers(name));
+        return new AnthropicProvider(name, upstreamClients(),
+                URI.create(withoutTrailingSlash(baseUrl) + "/v1/messages"), apiKey(), version,
+                getReadTimeout().toJavaDuration(), new AnthropicTranslator(name, mapper, defaultMaxTokens), mapper,
+                streamTimers(name));
     }
 }

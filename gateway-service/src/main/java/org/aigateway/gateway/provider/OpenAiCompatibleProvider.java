@@ -22,8 +22,8 @@ public class OpenAiCompatibleProvider implements ChatProvider {
     private final ObjectMapper mapper;
     private final ScheduledExecutorService streamTimers;
 
-    public OpenAiCompatibleProvider(String name, UpstreamClients clients, URI endpoint, String apiKey, Duration readTimeout,
-                                    ObjectMapper mapper, ScheduledExecutorService streamTimers) {
+    public OpenAiCompatibleProvider(String name, UpstreamClients clients, URI endpoint, String apiKey,
+                                    Duration readTimeout, ObjectMapper mapper, ScheduledExecutorService streamTimers) {
         this.name = name;
         this.clients = clients;
         this.endpoint = endpoint;
@@ -49,7 +49,8 @@ public class OpenAiCompatibleProvider implements ChatProvider {
 
     private HttpResponse<byte[]> send(ObjectNode request) throws UpstreamException {
         try {
-            return clients.answers().send(httpRequest(request, "application/json"), HttpResponse.BodyHandlers.ofByteArray());
+            return clients.answers().send(httpRequest(request, "application/json"),
+                    HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
             throw UpstreamException.ioFailure(name, e);
         } catch (InterruptedException e) {
@@ -60,8 +61,8 @@ public class OpenAiCompatibleProvider implements ChatProvider {
 
     @Override
     public ChatStream stream(ObjectNode request, StreamListener listener) {
-        return UpstreamEventStream.start(name, clients.streams(), httpRequest(request, "text/event-stream"), new Protocol(),
-                listener, streamTimers, readTimeout);
+        return UpstreamEventStream.start(name, clients.streams(), httpRequest(request, "text/event-stream"),
+                new Protocol(), listener, streamTimers, readTimeout);
     }
 
     private HttpRequest httpRequest(ObjectNode request, String accept) {
