@@ -279,6 +279,12 @@ jfr_settings() {
 # cpu_ticks PID: the process's CPU time so far (user + system, all threads), in clock ticks.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
+# cpu_ms_per_request TICKS REQUESTS: milliseconds of CPU per request, 0 without requests.
+cpu_ms_per_request() {
+  awk -v ticks="$1" -v hz="$(getconf CLK_TCK)" -v requests="${2:-0}" \
+    'BEGIN { printf "%.3f", (requests > 0 ? ticks * 1000 / hz / requests : 0) }'
+}
+
 # jit_ticks PID: CPU time so far of a JVM's JIT compiler threads, in clock ticks (0 for other processes). The thread
 # name in stat has a space in it, so fields are counted after its closing parenthesis.
 jit_ticks() {
@@ -300,10 +306,10 @@ jit_ticks() {
 warm_up() {
   local name=$1 pid=$2 url=$3
   shift 3
-  local round_ms=$(($(millis "$WARMUP") < 10000 ? $(millis "$WARMUP") : 10000)) min_ms max_ms elapsed=0 round=0
-  local before jit_before ticks requests cpu jit_share previous=
+  local min_ms max_ms round_ms elapsed=0 round=0 before jit_before ticks cpu jit_share previous= settled
   min_ms=$(millis "$WARMUP")
   max_ms=$(millis "$WARMUP_MAX")
+  round_ms=$((min_ms < 10000 ? min_ms : 10000))
   [ "$max_ms" -ge "$min_ms" ] || max_ms=$min_ms
   while :; do
     round=$((round + 1))
@@ -314,21 +320,20 @@ warm_up() {
     ticks=$(($(cpu_ticks "$pid") - before))
     jit_share=$(awk -v jit=$(($(jit_ticks "$pid") - jit_before)) -v ticks="$ticks" \
       'BEGIN { printf "%.0f", (ticks > 0 ? jit * 100 / ticks : 0) }')
-    requests=$(sed -n "s/^warmup\.$name\.$round\.requests=//p" "$WORK/wrk-warmup.$name.$round.txt")
-    cpu=$(awk -v ticks="$ticks" -v hz="$(getconf CLK_TCK)" -v requests="${requests:-0}" \
-      'BEGIN { printf "%.3f", (requests > 0 ? ticks * 1000 / hz / requests : 0) }')
+    cpu=$(cpu_ms_per_request "$ticks" "$(sed -n "s/^warmup\.$name\.$round\.requests=//p" \
+      "$WORK/wrk-warmup.$name.$round.txt")")
     log "  warm-up $name round $round: $(sed -n "s/^warmup\.$name\.$round\.rps=//p" \
       "$WORK/wrk-warmup.$name.$round.txt") req/s, CPU $cpu ms/req, JIT compiler $jit_share% of it"
+    settled=false
     if [ "$elapsed" -ge "$min_ms" ] && [ -n "$previous" ] && [ "$jit_share" -lt 5 ] \
         && awk -v a="$cpu" -v b="$previous" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.1 * b) }'; then
-      record "warmup.$name.seconds" $((elapsed / 1000))
-      record "warmup.$name.settled" true
-      return
+      settled=true
     fi
-    if [ "$elapsed" -ge "$max_ms" ]; then
-      log "  warm-up $name: CPU per request had not settled after $((elapsed / 1000)) s; measuring anyway"
+    if [ "$settled" = true ] || [ "$elapsed" -ge "$max_ms" ]; then
+      [ "$settled" = true ] \
+        || log "  warm-up $name: CPU per request had not settled after $((elapsed / 1000)) s; measuring anyway"
       record "warmup.$name.seconds" $((elapsed / 1000))
-      record "warmup.$name.settled" false
+      record "warmup.$name.settled" "$settled"
       return
     fi
     previous=$cpu
@@ -354,9 +359,8 @@ load_series() {
     else
       wrk_run "chat.$target.c$c" "$c" "$DURATION" "$url" "$@"
     fi
-    record "chat.$target.c$c.cpu_ms" "$(awk -v ticks=$(($(cpu_ticks "$pid") - before)) -v hz="$(getconf CLK_TCK)" \
-      -v requests="$(sed -n "s/^chat\.$target\.c$c\.requests=//p" "$WORK/wrk-chat.$target.c$c.txt")" \
-      'BEGIN { printf "%.3f", (requests > 0 ? ticks * 1000 / hz / requests : 0) }')"
+    record "chat.$target.c$c.cpu_ms" "$(cpu_ms_per_request $(($(cpu_ticks "$pid") - before)) \
+      "$(sed -n "s/^chat\.$target\.c$c\.requests=//p" "$WORK/wrk-chat.$target.c$c.txt")")"
   done
 }
 
