@@ -24,7 +24,7 @@ public class OutboxRelayFactory {
 
     @NotNull
     @MaxDuration(value = 1, unit = TimeUnit.SECONDS)
-    private Duration batchDelay = Duration.milliseconds(10);
+    private Duration batchDelay = Duration.milliseconds(100);
 
     @NotNull
     private Duration confirmTimeout = Duration.seconds(30);
