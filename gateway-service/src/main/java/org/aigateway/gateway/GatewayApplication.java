@@ -100,6 +100,7 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
                 .setTemplateEngine(new NoTemplateEngine());
         ErrorMappers.register(environment);
 
+        configuration.getUpstreamConnections().apply();
         Map<String, ChatProvider> providers = new LinkedHashMap<>();
         configuration.getProviders().forEach((name, factory) ->
                 providers.put(name, factory.build(name, environment.getObjectMapper())));

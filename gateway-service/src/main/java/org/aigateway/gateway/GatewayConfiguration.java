@@ -15,6 +15,7 @@ import org.aigateway.gateway.history.HistoryContentFactory;
 import org.aigateway.gateway.model.ModelRoute;
 import org.aigateway.gateway.outbox.OutboxRelayFactory;
 import org.aigateway.gateway.provider.ProviderFactory;
+import org.aigateway.gateway.provider.UpstreamConnectionsFactory;
 import org.aigateway.gateway.recovery.RecoveryFactory;
 import org.aigateway.gateway.session.SessionsFactory;
 import org.aigateway.support.broker.RabbitMqFactory;
@@ -35,6 +36,10 @@ public class GatewayConfiguration extends Configuration {
     @Valid
     @NotEmpty
     private Map<String, ProviderFactory> providers = new LinkedHashMap<>();
+
+    @Valid
+    @NotNull
+    private UpstreamConnectionsFactory upstreamConnections = new UpstreamConnectionsFactory();
 
     @Valid
     @NotEmpty
@@ -106,6 +111,16 @@ public class GatewayConfiguration extends Configuration {
     @JsonProperty
     public void setModels(Map<String, ModelRoute> models) {
         this.models = models;
+    }
+
+    @JsonProperty
+    public UpstreamConnectionsFactory getUpstreamConnections() {
+        return upstreamConnections;
+    }
+
+    @JsonProperty
+    public void setUpstreamConnections(UpstreamConnectionsFactory upstreamConnections) {
+        this.upstreamConnections = upstreamConnections;
     }
 
     @JsonProperty
