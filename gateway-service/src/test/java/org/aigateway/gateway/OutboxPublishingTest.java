@@ -166,7 +166,7 @@ class OutboxPublishingTest {
     }
 
     private static long unsent() {
-        return jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM outbox")
+        return jdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
                 .mapTo(Long.class).one());
     }
 
