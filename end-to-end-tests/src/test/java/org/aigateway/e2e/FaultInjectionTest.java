@@ -164,11 +164,17 @@ class FaultInjectionTest {
         LoadGenerator load = load().start();
         try {
             Thread.sleep(2000);
+            // Copies of events the gateway has sent already: taken while they wait, published once they are gone.
+            pipeline.gatewayBrokerLink.cut();
+            Thread.sleep(3000);
+            List<OutboxRow> sent = pipeline.outboxRows(300);
+            assertThat(sent).hasSizeGreaterThan(50);
+            pipeline.gatewayBrokerLink.restore();
+            await().atMost(CONVERGENCE).until(() -> pipeline.outboxCount(sent) == 0);
             // Events the gateway has not sent yet arrive first, as copies; its own publish comes after them.
             pipeline.gatewayBrokerLink.cut();
             Thread.sleep(4000);
-            List<OutboxRow> unsent = pipeline.outboxRows(false, 300);
-            List<OutboxRow> sent = pipeline.outboxRows(true, 300);
+            List<OutboxRow> unsent = pipeline.outboxRows(300);
             assertThat(unsent).hasSizeGreaterThan(50);
             for (int i = 0; i < unsent.size(); i++) {
                 copies.addAll(Collections.nCopies(i % 2 == 0 ? 1 : 2, unsent.get(i)));

@@ -117,7 +117,7 @@ final class RunningPipeline implements AutoCloseable {
     }
 
     long unsentEvents() {
-        return gatewayCount("SELECT count(*) FROM outbox WHERE sent_at IS NULL");
+        return gatewayCount("SELECT count(*) FROM outbox");
     }
 
     long gatewayCount(String sql) {
@@ -200,14 +200,24 @@ final class RunningPipeline implements AutoCloseable {
         }
     }
 
-    /** Outbox rows, sent or not, newest first. */
-    List<OutboxRow> outboxRows(boolean sent, int limit) {
-        return gatewayJdbi.withHandle(h -> h.createQuery("SELECT event_id, routing_key, payload FROM outbox WHERE "
-                        + (sent ? "sent_at IS NOT NULL" : "sent_at IS NULL") + " ORDER BY id DESC LIMIT :limit")
+    /** Outbox rows (every one is unsent: the relay deletes what the broker confirmed), newest first. */
+    List<OutboxRow> outboxRows(int limit) {
+        return gatewayJdbi.withHandle(h -> h.createQuery("SELECT event_id, routing_key, payload FROM outbox "
+                        + "ORDER BY id DESC LIMIT :limit")
                 .bind("limit", limit)
                 .map((rs, ctx) -> new OutboxRow(UUID.fromString(rs.getString("event_id")), rs.getString("routing_key"),
                         rs.getString("payload")))
                 .list());
+    }
+
+    /** How many of these rows are still in the outbox, that is, not yet confirmed by the broker. */
+    long outboxCount(List<OutboxRow> rows) {
+        String[] ids = rows.stream().map(row -> row.eventId().toString()).toArray(String[]::new);
+        return gatewayJdbi.withHandle(h -> h.createQuery("SELECT count(*) FROM outbox "
+                        + "WHERE event_id = ANY(CAST(:ids AS uuid[]))")
+                .bind("ids", ids)
+                .mapTo(Long.class)
+                .one());
     }
 
     /** Publishes rows straight to the exchange, as the gateway's relay does, and waits for the broker's confirms. */

@@ -41,7 +41,7 @@ import static org.awaitility.Awaitility.await;
 /**
  * Bad input of every kind, sent byte for byte to a running gateway. Each case is refused with a 4xx in OpenAI's
  * error shape (or, for a list filter that only matches nothing, answered with an empty page), never a 5xx, and
- * leaves nothing behind: no history row, no pending row, and in the outbox at most the alert of a refused key.
+ * leaves nothing behind: no history row, no pending row, and no event but the alert of a refused key.
  */
 @ExtendWith(DropwizardExtensionsSupport.class)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -51,6 +51,7 @@ class BadInputCatalogTest {
     private static final Jdbi JDBI = Jdbi.create(DB::connect)
             .installPlugin(new SqlObjectPlugin())
             .installPlugin(new PostgresPlugin());
+    private static final PublishedEvents EVENTS = new PublishedEvents(JDBI, VHOST);
     private static final int MAX_BODY_BYTES = 1024 * 1024;
 
     private static final DropwizardAppExtension<GatewayConfiguration> APP = new DropwizardAppExtension<>(
@@ -376,7 +377,7 @@ class BadInputCatalogTest {
     @MethodSource("catalog")
     void badInputIsRefusedCleanly(Case badInput) {
         long historyBefore = count("SELECT count(*) FROM request_history");
-        long outboxBefore = count("SELECT coalesce(max(id), 0) FROM outbox");
+        PublishedEvents.Mark eventsBefore = EVENTS.mark();
         long refusedBefore = meter("auth.refused");
         long suppressedBefore = meter("auth.refused.alerts-suppressed");
 
@@ -402,23 +403,21 @@ class BadInputCatalogTest {
 
         assertThat(count("SELECT count(*) FROM request_history")).as("history rows").isEqualTo(historyBefore);
         assertThat(count("SELECT count(*) FROM request_history WHERE status = 'pending'")).as("pending rows").isZero();
-        List<Map<String, Object>> queued = JDBI.withHandle(h -> h.createQuery(
-                        "SELECT routing_key, payload FROM outbox WHERE id > :before").bind("before", outboxBefore)
-                .mapToMap().list());
+        List<PublishedEvents.Event> queued = EVENTS.since(eventsBefore);
         long refused = meter("auth.refused") - refusedBefore;
         if (response.status() == 401) {
             // Each refused key is one alert, queued unless the alert rate limit held it back.
             assertThat(refused).isEqualTo(1);
             assertThat(queued.size() + meter("auth.refused.alerts-suppressed") - suppressedBefore).isEqualTo(1);
-            assertThat(queued).allSatisfy(row -> {
-                assertThat(row.get("routing_key")).isEqualTo(Topology.routingKey(Topology.CRITICAL_QUEUE));
-                JsonNode event = json((String) row.get("payload"));
+            assertThat(queued).allSatisfy(queuedEvent -> {
+                assertThat(queuedEvent.routingKey()).isEqualTo(Topology.routingKey(Topology.CRITICAL_QUEUE));
+                JsonNode event = queuedEvent.body();
                 assertThat(event.path("eventName").asText()).isEqualTo("authentication_failed");
                 assertThat(event.path("userId").asText()).isEqualTo("anonymous");
             });
         } else {
             assertThat(refused).isZero();
-            assertThat(queued).as("outbox rows").isEmpty();
+            assertThat(queued).as("queued events").isEmpty();
         }
     }
 

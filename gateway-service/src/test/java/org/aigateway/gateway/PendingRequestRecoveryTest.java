@@ -37,6 +37,7 @@ class PendingRequestRecoveryTest {
     private static final ObjectMapper MAPPER = EventJson.newMapper();
     private static final Jdbi JDBI = Jdbi.create(DB::connect);
     private static final String INSTANCE = "gateway-a";
+    private static final PublishedEvents EVENTS = new PublishedEvents(JDBI, VHOST);
 
     private static final DropwizardTestSupport<GatewayConfiguration> APP = new DropwizardTestSupport<>(
             GatewayApplication.class, ResourceHelpers.resourceFilePath("test-gateway.yml"),
@@ -83,10 +84,10 @@ class PendingRequestRecoveryTest {
             assertThat(row.get("http_status")).isEqualTo(0);
             assertThat(row.get("total_tokens")).isEqualTo(0L);
             assertThat(row.get("completed_at")).isNotNull();
-            // The usage event that makes analytics count it, written in the same transaction.
-            List<JsonNode> events = eventsAbout(id);
-            assertThat(events).extracting(e -> e.path("eventType").asText())
-                    .contains("ai_request", "performance");
+            // The usage event that makes analytics count it, written in the same transaction and published.
+            await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(EVENTS.about(id))
+                    .extracting(e -> e.path("eventType").asText()).contains("ai_request", "performance"));
+            List<JsonNode> events = EVENTS.about(id);
             JsonNode usage = events.stream().filter(e -> e.path("eventType").asText().equals("ai_request"))
                     .findFirst().orElseThrow();
             assertThat(usage.path("properties").path("status").asText()).isEqualTo("aborted");
@@ -101,9 +102,9 @@ class PendingRequestRecoveryTest {
         // Several sweeps later the other instance's young request is still its own business.
         Thread.sleep(2500);
         assertThat(status(OTHER_INSTANCE_IN_FLIGHT)).isEqualTo("pending");
-        assertThat(eventsAbout(OTHER_INSTANCE_IN_FLIGHT)).isEmpty();
+        assertThat(EVENTS.about(OTHER_INSTANCE_IN_FLIGHT)).isEmpty();
         assertThat(status(OWN_FINISHED)).isEqualTo("success");
-        assertThat(eventsAbout(OWN_FINISHED)).isEmpty();
+        assertThat(EVENTS.about(OWN_FINISHED)).isEmpty();
     }
 
     @Test
@@ -134,18 +135,5 @@ class PendingRequestRecoveryTest {
     private static String status(UUID id) {
         return JDBI.withHandle(h -> h.createQuery("SELECT status FROM request_history WHERE id = :id")
                 .bind("id", id).mapTo(String.class).one());
-    }
-
-    private static List<JsonNode> eventsAbout(UUID historyId) {
-        return JDBI.withHandle(h -> h.createQuery("SELECT payload FROM outbox").mapTo(String.class).list()).stream()
-                .map(payload -> {
-                    try {
-                        return MAPPER.readTree(payload);
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                })
-                .filter(event -> event.path("metadata").path("historyId").asText().equals(historyId.toString()))
-                .toList();
     }
 }

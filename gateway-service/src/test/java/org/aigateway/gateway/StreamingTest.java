@@ -47,6 +47,7 @@ class StreamingTest {
     private static final Jdbi JDBI = Jdbi.create(DB::connect)
             .installPlugin(new SqlObjectPlugin())
             .installPlugin(new PostgresPlugin());
+    private static final PublishedEvents EVENTS = new PublishedEvents(JDBI, VHOST);
 
     private static final DropwizardAppExtension<GatewayConfiguration> APP = new DropwizardAppExtension<>(
             GatewayApplication.class,
@@ -115,9 +116,9 @@ class StreamingTest {
                 .isEqualTo(REPLY);
         assertThat(stored.path("response").path("usage").path("total_tokens").asLong()).isEqualTo(18);
 
-        String usageEvent = outboxEvent(historyId, "chat_completion_success");
+        String usageEvent = event(historyId, "chat_completion_success");
         assertThat(usageEvent).contains("\"tokensUsed\":18");
-        assertThat(outboxEvent(historyId, "request_timing")).contains("\"timeToFirstToken\":");
+        assertThat(event(historyId, "request_timing")).contains("\"timeToFirstToken\":");
     }
 
     @Test
@@ -191,7 +192,7 @@ class StreamingTest {
                 .movePointLeft(6);
         assertThat((BigDecimal) row.get("cost")).isEqualByComparingTo(expected);
         assertThat((String) row.get("error_message")).contains("client closed the stream");
-        assertThat(outboxEvent(historyId, "chat_completion_error")).contains("\"status\":\"cancelled\"");
+        assertThat(event(historyId, "chat_completion_error")).contains("\"status\":\"cancelled\"");
     }
 
     @Test
@@ -283,10 +284,8 @@ class StreamingTest {
                 .mapTo(Long.class).one());
     }
 
-    private static String outboxEvent(String historyId, String eventName) {
-        return JDBI.withHandle(handle -> handle.createQuery("SELECT payload FROM outbox "
-                        + "WHERE payload::jsonb->'metadata'->>'historyId' = :id AND payload::jsonb->>'eventName' = :name")
-                .bind("id", historyId).bind("name", eventName).mapTo(String.class).one());
+    private static String event(String historyId, String eventName) {
+        return EVENTS.one(historyId, eventName).toString();
     }
 
     private static int closedPort() {

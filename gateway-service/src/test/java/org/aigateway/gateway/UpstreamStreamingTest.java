@@ -42,6 +42,7 @@ class UpstreamStreamingTest {
     private static final Jdbi JDBI = Jdbi.create(DB::connect)
             .installPlugin(new SqlObjectPlugin())
             .installPlugin(new PostgresPlugin());
+    private static final PublishedEvents EVENTS = new PublishedEvents(JDBI, VHOST);
 
     private static final DropwizardAppExtension<GatewayConfiguration> APP = new DropwizardAppExtension<>(
             GatewayApplication.class,
@@ -124,7 +125,7 @@ class UpstreamStreamingTest {
         assertThat((BigDecimal) row.get("cost")).isPositive();
         assertThat((String) row.get("error_message")).contains("stream broken after 2 content chunks; tokens estimated");
         assertThat((Integer) row.get("http_status")).isGreaterThanOrEqualTo(500);
-        assertThat(outboxNames(row.get("id").toString())).contains("chat_completion_error", "upstream_error");
+        assertThat(eventNames(row.get("id").toString())).contains("chat_completion_error", "upstream_error");
     }
 
     @Test
@@ -168,9 +169,7 @@ class UpstreamStreamingTest {
                 .bind("id", UUID.fromString(historyId)).mapToMap().one());
     }
 
-    private static List<String> outboxNames(String historyId) {
-        return JDBI.withHandle(handle -> handle.createQuery("SELECT payload::jsonb->>'eventName' FROM outbox "
-                        + "WHERE payload::jsonb->'metadata'->>'historyId' = :id")
-                .bind("id", historyId).mapTo(String.class).list());
+    private static List<String> eventNames(String historyId) {
+        return EVENTS.about(historyId).stream().map(event -> event.path("eventName").asText()).toList();
     }
 }

@@ -25,27 +25,26 @@ public interface OutboxDao {
     // Ordered by the qualified columns: a bare "txid" would name the bigint output column, which no index has, and
     // every read would sort the whole backlog.
     @SqlQuery("SELECT o.txid::text::bigint AS txid, o.id, o.event_id, o.routing_key, o.payload FROM outbox o "
-            + "WHERE o.sent_at IS NULL AND o.txid < pg_snapshot_xmin(pg_current_snapshot()) "
+            + "WHERE o.txid < pg_snapshot_xmin(pg_current_snapshot()) "
             + "AND (o.txid, o.id) > (CAST(CAST(:afterTxid AS text) AS xid8), :afterId) ORDER BY o.txid, o.id "
             + "LIMIT :limit")
     List<OutboxMessage> unsentAfter(@Bind("afterTxid") long afterTxid, @Bind("afterId") long afterId,
                                     @Bind("limit") int limit);
 
     /**
-     * Does not wait for the WAL flush: a mark lost in a database crash only means the event is published again
-     * (the relay reads from the start of the table periodically), and the consumer skips it by its id.
+     * Removes rows the broker confirmed. A delete writes no new row version and no index entries, where marking the
+     * row sent wrote both, payload included. Does not wait for the WAL flush: a delete lost in a database crash only
+     * means the event is published again (the relay reads from the start of the table periodically), and the
+     * consumer skips it by its id.
      */
-    @SqlUpdate("UPDATE outbox SET sent_at = now() "
-            + "FROM (SELECT set_config('synchronous_commit', 'off', true)) AS settings "
-            + "WHERE id = ANY(:ids) AND sent_at IS NULL")
-    int markSent(@Bind("ids") long[] ids);
+    @SqlUpdate("DELETE FROM outbox USING (SELECT set_config('synchronous_commit', 'off', true)) AS settings "
+            + "WHERE id = ANY(:ids)")
+    int deleteSent(@Bind("ids") long[] ids);
 
-    @SqlUpdate("DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE sent_at < :before LIMIT :limit)")
-    int deleteSentBefore(@Bind("before") Instant before, @Bind("limit") int limit);
-
-    @SqlQuery("SELECT count(*) FROM outbox WHERE sent_at IS NULL")
+    /** Every row in the outbox waits to be sent. */
+    @SqlQuery("SELECT count(*) FROM outbox")
     long countUnsent();
 
-    @SqlQuery("SELECT min(created_at) FROM outbox WHERE sent_at IS NULL")
+    @SqlQuery("SELECT min(created_at) FROM outbox")
     Instant oldestUnsentOrNull();
 }

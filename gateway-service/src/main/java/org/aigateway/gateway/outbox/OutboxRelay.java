@@ -32,15 +32,14 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Publishes outbox rows to RabbitMQ with asynchronous publisher confirms and marks a row sent only after the broker
+ * Publishes outbox rows to RabbitMQ with asynchronous publisher confirms and deletes a row only after the broker
  * confirmed it. Nacked, returned (unroutable) and never-confirmed messages stay unsent and are published again, so
  * delivery is at-least-once; the consumer dedupes by event id. One thread owns the channel; the confirm callbacks,
  * which run on the connection's I/O thread, only hand results over to it.
  */
 public class OutboxRelay implements Managed {
     private static final Logger LOG = LoggerFactory.getLogger(OutboxRelay.class);
-    private static final Duration CLEANUP_INTERVAL = Duration.ofMinutes(1);
-    private static final int CLEANUP_BATCH = 10_000;
+    private static final Duration RESCAN_INTERVAL = Duration.ofMinutes(1);
     private static final Duration MAX_REFUSED_BACKOFF = Duration.ofSeconds(5);
 
     private record InFlight(long outboxId, UUID eventId, long publishedNanos) {
@@ -53,7 +52,6 @@ public class OutboxRelay implements Managed {
     private final Duration pollInterval;
     private final Duration batchDelay;
     private final Duration confirmTimeout;
-    private final Duration sentRetention;
 
     private final ConcurrentNavigableMap<Long, InFlight> unconfirmed = new ConcurrentSkipListMap<>();
     private final Set<Long> inFlightIds = ConcurrentHashMap.newKeySet();
@@ -77,7 +75,7 @@ public class OutboxRelay implements Managed {
     private OutboxDao outbox;
     private long cursorTxid;
     private long cursorId;
-    private Instant nextCleanup = Instant.now();
+    private Instant nextRescan = Instant.now();
     private long refusedBackoffNanos;
     private long lastRefusedNanos;
     /** When refused messages are next published again (a read from the start); 0 when none wait. */
@@ -91,7 +89,6 @@ public class OutboxRelay implements Managed {
         this.pollInterval = settings.getPollInterval().toJavaDuration();
         this.batchDelay = settings.getBatchDelay().toJavaDuration();
         this.confirmTimeout = settings.getConfirmTimeout().toJavaDuration();
-        this.sentRetention = settings.getSentRetention().toJavaDuration();
         this.published = metrics.meter("outbox.published");
         this.confirmedMeter = metrics.meter("outbox.confirmed");
         this.nacked = metrics.meter("outbox.nacked");
@@ -130,9 +127,9 @@ public class OutboxRelay implements Managed {
         }
         if (thread == null || !thread.isAlive()) {
             try {
-                markConfirmed();
+                deleteConfirmed();
             } catch (RuntimeException e) {
-                LOG.warn("Could not mark the last confirmed outbox rows; they will be published again", e);
+                LOG.warn("Could not delete the last confirmed outbox rows; they will be published again", e);
             }
             closeHandle();
         }
@@ -159,8 +156,8 @@ public class OutboxRelay implements Managed {
 
     /** One round of work; returns whether more may be waiting, otherwise the relay waits for a wake-up or the poll. */
     boolean relayOnce() throws Exception {
-        boolean worked = markConfirmed();
-        cleanUpIfDue();
+        boolean worked = deleteConfirmed();
+        rescanIfDue();
         if (!broker.isOpen()) {
             return worked;
         }
@@ -230,13 +227,13 @@ public class OutboxRelay implements Managed {
         published.mark();
     }
 
-    private boolean markConfirmed() {
+    private boolean deleteConfirmed() {
         List<Long> ids = new ArrayList<>();
         confirmed.drainTo(ids);
         if (ids.isEmpty()) {
             return false;
         }
-        outbox().markSent(ids.stream().mapToLong(Long::longValue).toArray());
+        outbox().deleteSent(ids.stream().mapToLong(Long::longValue).toArray());
         ids.forEach(inFlightIds::remove);
         confirmedMeter.mark(ids.size());
         return true;
@@ -327,9 +324,9 @@ public class OutboxRelay implements Managed {
     /** Forgets everything in flight on the current channel: unconfirmed rows stay unsent and are published again. */
     private void resetChannel() {
         try {
-            markConfirmed();
+            deleteConfirmed();
         } catch (RuntimeException e) {
-            LOG.warn("Could not mark confirmed outbox rows; they will be published again ({})", e.toString());
+            LOG.warn("Could not delete confirmed outbox rows; they will be published again ({})", e.toString());
         }
         closeChannel();
         unconfirmed.clear();
@@ -351,19 +348,17 @@ public class OutboxRelay implements Managed {
         }
     }
 
-    private void cleanUpIfDue() {
+    /**
+     * A sent row's delete is committed without waiting for the flush: a row a database crash brought back lies behind
+     * the cursor, so the relay reads from the start now and then.
+     */
+    private void rescanIfDue() {
         Instant now = Instant.now();
-        if (now.isBefore(nextCleanup)) {
+        if (now.isBefore(nextRescan)) {
             return;
         }
-        nextCleanup = now.plus(CLEANUP_INTERVAL);
-        // A sent mark is committed without waiting for the flush: one a database crash lost lies behind the cursor,
-        // so read from the start now and then.
+        nextRescan = now.plus(RESCAN_INTERVAL);
         rescan = true;
-        int deleted;
-        do {
-            deleted = outbox().deleteSentBefore(now.minus(sentRetention), CLEANUP_BATCH);
-        } while (deleted == CLEANUP_BATCH && running);
     }
 
     private void sleepQuietly() {

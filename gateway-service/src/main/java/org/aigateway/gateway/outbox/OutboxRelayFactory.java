@@ -30,9 +30,6 @@ public class OutboxRelayFactory {
     private Duration confirmTimeout = Duration.seconds(30);
 
     @NotNull
-    private Duration sentRetention = Duration.hours(1);
-
-    @NotNull
     private Duration maxBacklogAge = Duration.minutes(5);
 
     @JsonProperty
@@ -67,7 +64,7 @@ public class OutboxRelayFactory {
 
     /**
      * How long the relay waits, once woken by a committed request, before it reads: the events of requests that
-     * finish meanwhile go out with the same read, publish round and sent-mark.
+     * finish meanwhile go out with the same read, publish round and delete.
      */
     @JsonProperty
     public Duration getBatchDelay() {
@@ -88,17 +85,6 @@ public class OutboxRelayFactory {
     @JsonProperty
     public void setConfirmTimeout(Duration confirmTimeout) {
         this.confirmTimeout = confirmTimeout;
-    }
-
-    /** Confirmed rows are deleted once they are this old. */
-    @JsonProperty
-    public Duration getSentRetention() {
-        return sentRetention;
-    }
-
-    @JsonProperty
-    public void setSentRetention(Duration sentRetention) {
-        this.sentRetention = sentRetention;
     }
 
     /** The outbox health check fails when the oldest unsent event is older than this. */
