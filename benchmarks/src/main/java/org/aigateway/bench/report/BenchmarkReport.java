@@ -71,8 +71,8 @@ public final class BenchmarkReport {
 
     private String machine() {
         String mode = results.text("config.mode", "default");
-        return String.format(Locale.ROOT, "Measured %s in %s mode (each load %s, preceded by a discarded %s at its own "
-                        + "concurrency, after a warm-up of at least %s that "
+        return String.format(Locale.ROOT, "Measured %s in %s mode (each load %s; each chat load preceded by a discarded %s at "
+                        + "its own concurrency, after a warm-up of at least %s that "
                         + "goes on until the target's CPU time per request settles, at most %s%s; wrk, the services, "
                         + "PostgreSQL and RabbitMQ on the same machine; PostgreSQL autovacuum %s).%n%n"
                         + "Machine: %s, %s cores, %s GiB RAM, %s. JDK %s; PostgreSQL %s; RabbitMQ %s; wrk %s; "

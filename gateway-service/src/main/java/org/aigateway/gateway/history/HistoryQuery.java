@@ -18,7 +18,7 @@ public record HistoryQuery(String userId, String sessionId, String model, String
                            Instant from, Instant toExclusive, HistoryCursor after, int limit) {
     public static final int DEFAULT_LIMIT = 20;
     public static final int MAX_LIMIT = 100;
-    private static final Set<String> STATUSES = Set.of("pending", "success", "error", "cancelled", "aborted");
+    static final Set<String> STATUSES = Set.of("pending", "success", "error", "cancelled", "aborted");
     /** Instants are taken in the years 1 to 9999 only: beyond PostgreSQL's timestamptz range a comparison fails. */
     private static final Instant EARLIEST = Instant.parse("0001-01-01T00:00:00Z");
     private static final Instant LATEST = Instant.parse("+10000-01-01T00:00:00Z");

@@ -223,7 +223,8 @@ public interface RequestHistoryDao extends SqlObject {
 
     /**
      * Up to {@code rows} rows matching the query, newest first by (created_at DESC, id DESC), strictly after its
-     * cursor. Only fixed SQL fragments are appended; every value is a bound parameter. With a user the
+     * cursor. Only fixed SQL fragments are appended; every value is a bound parameter but the status, which is one
+     * of a fixed set. With a user the
      * {@code request_history_user_created_idx} index serves the order, without one {@code request_history_created_idx}.
      */
     default List<HistoryRecord> list(HistoryQuery query, int rows) {
@@ -246,8 +247,12 @@ public interface RequestHistoryDao extends SqlObject {
             binds.put("provider", query.provider());
         }
         if (query.status() != null) {
-            where.add("status = :status");
-            binds.put("status", query.status());
+            // A literal, not a parameter: the gateway's connections use generic plans, and only with the literal can
+            // PostgreSQL read the few pending rows from request_history_pending_idx instead of walking all rows.
+            if (!HistoryQuery.STATUSES.contains(query.status())) {
+                throw new IllegalArgumentException("not a history status: " + query.status());
+            }
+            where.add("status = '" + query.status() + "'");
         }
         if (query.from() != null) {
             where.add("created_at >= :from");
