@@ -283,7 +283,8 @@ public final class BenchmarkReport {
     }
 
     private static void replaceResultsSection(Path doc, String markdown) throws Exception {
-        String text = Files.readString(doc, StandardCharsets.UTF_8);
+        String text = Files.exists(doc) ? Files.readString(doc, StandardCharsets.UTF_8)
+                : START_MARKER + "\n" + END_MARKER + "\n";
         int start = text.indexOf(START_MARKER);
         int end = text.indexOf(END_MARKER);
         if (start < 0 || end < start) {
