@@ -58,7 +58,8 @@ final class PublishedEvents {
         Map<String, Event> byId = new LinkedHashMap<>();
         for (Map<String, Object> row : gatewayDatabase.withHandle(h -> h.createQuery(
                 "SELECT routing_key, payload FROM outbox ORDER BY id").mapToMap().list())) {
-            Event event = new Event((String) row.get("routing_key"), json(((String) row.get("payload")).getBytes(StandardCharsets.UTF_8)));
+            byte[] payload = ((String) row.get("payload")).getBytes(StandardCharsets.UTF_8);
+            Event event = new Event((String) row.get("routing_key"), json(payload));
             byId.putIfAbsent(event.eventId(), event);
         }
         takeFromQueues();

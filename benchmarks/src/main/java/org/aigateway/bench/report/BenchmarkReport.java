@@ -71,15 +71,16 @@ public final class BenchmarkReport {
 
     private String machine() {
         String mode = results.text("config.mode", "default");
-        return String.format(Locale.ROOT, "Measured %s in %s mode (each load %s; each chat load preceded by a discarded %s at "
-                        + "its own concurrency, after a warm-up of at least %s that "
-                        + "goes on until the target's CPU time per request settles, at most %s%s; wrk, the services, "
-                        + "PostgreSQL and RabbitMQ on the same machine; PostgreSQL autovacuum %s).%n%n"
+        return String.format(Locale.ROOT, "Measured %s in %s mode (each load %s; each chat load preceded by a "
+                        + "discarded %s at its own concurrency, after a warm-up of at least %s that goes on until "
+                        + "the target's CPU time per request settles, at most %s%s; wrk, the services, PostgreSQL and "
+                        + "RabbitMQ on the same machine; PostgreSQL autovacuum %s).%n%n"
                         + "Machine: %s, %s cores, %s GiB RAM, %s. JDK %s; PostgreSQL %s; RabbitMQ %s; wrk %s; "
                         + "Node %s; Portkey gateway %s; gateway heap `-Xmx%s`. Load average (1, 5, 15 min) at the "
                         + "start: %s; at the end: %s.",
                 results.text("machine.date", "?"), mode, results.text("config.duration", "?"),
-                results.text("config.settle", "?"), results.text("config.warmup", "?"), results.text("config.warmup_max", "?"), warmUps(),
+                results.text("config.settle", "?"), results.text("config.warmup", "?"),
+                results.text("config.warmup_max", "?"), warmUps(),
                 results.text("machine.autovacuum", "?"), results.text("machine.cpu", "?"),
                 results.text("machine.cores", "?"), results.text("machine.memory_gib", "?"),
                 results.text("machine.os", "?"), results.text("machine.jdk", System.getProperty("java.runtime.version")),

@@ -224,8 +224,8 @@ public interface RequestHistoryDao extends SqlObject {
     /**
      * Up to {@code rows} rows matching the query, newest first by (created_at DESC, id DESC), strictly after its
      * cursor. Only fixed SQL fragments are appended; every value is a bound parameter but the status, which is one
-     * of a fixed set. With a user the
-     * {@code request_history_user_created_idx} index serves the order, without one {@code request_history_created_idx}.
+     * of a fixed set. With a user the {@code request_history_user_created_idx} index serves the order, without one
+     * {@code request_history_created_idx}.
      */
     default List<HistoryRecord> list(HistoryQuery query, int rows) {
         List<String> where = new ArrayList<>();
