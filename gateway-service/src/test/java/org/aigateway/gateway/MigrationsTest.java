@@ -74,6 +74,10 @@ class MigrationsTest {
         assertThat(indexes).containsEntry("request_history_pending_idx",
                 "CREATE INDEX request_history_pending_idx ON public.request_history"
                         + " USING btree (created_at) WHERE (status = 'pending'::text)");
+        assertThat(indexes).doesNotContainKey("request_history_pending_instance_idx");
+        assertThat(indexes).containsEntry("outbox_pkey",
+                "CREATE UNIQUE INDEX outbox_pkey ON public.outbox USING btree (txid, id)");
+        assertThat(indexes.keySet().stream().filter(name -> name.startsWith("outbox"))).containsExactly("outbox_pkey");
         assertThat(indexes).containsEntry("api_keys_user_idx",
                 "CREATE INDEX api_keys_user_idx ON public.api_keys USING btree (user_id)");
         assertThat(indexes).containsEntry("session_history_user_started_idx",

@@ -163,6 +163,10 @@ public interface RequestHistoryDao extends SqlObject {
                 .collect(Collectors.toSet());
     }
 
+    // The pending check compares with a subquery's value, not a literal, so that no plan can read the rows through
+    // a partial "WHERE status = 'pending'" index: statistics say there are next to no pending rows, so a generic plan
+    // would hash the whole of request_history_pending_idx (every request in flight, and an entry for each row closed
+    // since the last vacuum) on every closing, where the rows' ids find them by the primary key.
     String CLOSE_ALL = "WITH outcome AS (SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), "
             + "CAST(:responses AS text[]), CAST(:errorMessages AS text[]), CAST(:upstreamStatuses AS integer[]), "
             + "CAST(:httpStatuses AS integer[]), CAST(:promptTokens AS bigint[]), CAST(:completionTokens AS bigint[]), "
@@ -178,7 +182,7 @@ public interface RequestHistoryDao extends SqlObject {
             + "cached_tokens = o.cached_tokens, cache_creation_tokens = o.cache_creation_tokens, cost = o.cost, "
             + "response_time_ms = o.response_time_ms, time_to_first_token_ms = o.time_to_first_token_ms, "
             + "completed_at = now() "
-            + "FROM outcome AS o WHERE r.id = o.id AND r.status = 'pending' "
+            + "FROM outcome AS o WHERE r.id = o.id AND r.status = (SELECT 'pending') "
             + "RETURNING r.id, r.user_id, r.session_id, r.created_at, r.completed_at, r.total_tokens, r.cost), "
             + "counted AS (INSERT INTO session_history AS s (user_id, session_id, started_at, last_request_at, "
             + "total_requests, total_tokens, total_cost) SELECT user_id, session_id, min(created_at), "

@@ -32,14 +32,15 @@ public interface OutboxDao {
                                     @Bind("limit") int limit);
 
     /**
-     * Removes rows the broker confirmed. A delete writes no new row version and no index entries, where marking the
-     * row sent wrote both, payload included. Does not wait for the WAL flush: a delete lost in a database crash only
-     * means the event is published again (the relay reads from the start of the table periodically), and the
-     * consumer skips it by its id.
+     * Removes rows the broker confirmed, found by their position (writing transaction, row id), the outbox's one index.
+     * A delete writes no new row version and no index entries, where marking the row sent wrote both, payload
+     * included. Does not wait for the WAL flush: a delete lost in a database crash only means the event is published
+     * again (the relay reads from the start of the table periodically), and the consumer skips it by its id.
      */
-    @SqlUpdate("DELETE FROM outbox USING (SELECT set_config('synchronous_commit', 'off', true)) AS settings "
-            + "WHERE id = ANY(:ids)")
-    int deleteSent(@Bind("ids") long[] ids);
+    @SqlUpdate("DELETE FROM outbox o USING (SELECT set_config('synchronous_commit', 'off', true)) AS settings, "
+            + "unnest(CAST(:txids AS bigint[]), CAST(:ids AS bigint[])) AS sent(txid, id) "
+            + "WHERE o.txid = CAST(CAST(sent.txid AS text) AS xid8) AND o.id = sent.id")
+    int deleteSent(@Bind("txids") long[] txids, @Bind("ids") long[] ids);
 
     /** Every row in the outbox waits to be sent. */
     @SqlQuery("SELECT count(*) FROM outbox")

@@ -42,7 +42,7 @@ public class OutboxRelay implements Managed {
     private static final Duration RESCAN_INTERVAL = Duration.ofMinutes(1);
     private static final Duration MAX_REFUSED_BACKOFF = Duration.ofSeconds(5);
 
-    private record InFlight(long outboxId, UUID eventId, long publishedNanos) {
+    private record InFlight(long txid, long outboxId, UUID eventId, long publishedNanos) {
     }
 
     private final Jdbi jdbi;
@@ -55,7 +55,7 @@ public class OutboxRelay implements Managed {
 
     private final ConcurrentNavigableMap<Long, InFlight> unconfirmed = new ConcurrentSkipListMap<>();
     private final Set<Long> inFlightIds = ConcurrentHashMap.newKeySet();
-    private final BlockingQueue<Long> confirmed = new LinkedBlockingQueue<>();
+    private final BlockingQueue<InFlight> confirmed = new LinkedBlockingQueue<>();
     private final Set<UUID> returned = ConcurrentHashMap.newKeySet();
     private final Semaphore wakeUp = new Semaphore(0);
     private final Meter published;
@@ -220,7 +220,7 @@ public class OutboxRelay implements Managed {
                 .timestamp(new java.util.Date())
                 .build();
         long sequence = channel.getNextPublishSeqNo();
-        unconfirmed.put(sequence, new InFlight(row.id(), row.eventId(), System.nanoTime()));
+        unconfirmed.put(sequence, new InFlight(row.txid(), row.id(), row.eventId(), System.nanoTime()));
         inFlightIds.add(row.id());
         channel.basicPublish(Topology.EXCHANGE, row.routingKey(), true, properties,
                 row.payload().getBytes(StandardCharsets.UTF_8));
@@ -228,14 +228,15 @@ public class OutboxRelay implements Managed {
     }
 
     private boolean deleteConfirmed() {
-        List<Long> ids = new ArrayList<>();
-        confirmed.drainTo(ids);
-        if (ids.isEmpty()) {
+        List<InFlight> rows = new ArrayList<>();
+        confirmed.drainTo(rows);
+        if (rows.isEmpty()) {
             return false;
         }
-        outbox().deleteSent(ids.stream().mapToLong(Long::longValue).toArray());
-        ids.forEach(inFlightIds::remove);
-        confirmedMeter.mark(ids.size());
+        outbox().deleteSent(rows.stream().mapToLong(InFlight::txid).toArray(),
+                rows.stream().mapToLong(InFlight::outboxId).toArray());
+        rows.forEach(row -> inFlightIds.remove(row.outboxId()));
+        confirmedMeter.mark(rows.size());
         return true;
     }
 
@@ -293,7 +294,7 @@ public class OutboxRelay implements Managed {
         for (InFlight message : settled.values()) {
             boolean wasReturned = returned.remove(message.eventId());
             if (ack && !wasReturned) {
-                confirmed.add(message.outboxId());
+                confirmed.add(message);
             } else {
                 // Stays unsent in the table; the next scan publishes it again.
                 nacked.mark();

@@ -14,7 +14,7 @@ public interface PendingRequestDao {
     String PENDING_COLUMNS = "id, created_at, user_id, api_key_id, session_id, provider, model, upstream_model, "
             + "request_type, stream, request_data::text AS request_json, gateway_instance";
 
-    /** Rows one instance opened before a moment, served by {@code request_history_pending_instance_idx}. */
+    /** Rows one instance opened before a moment: the pending rows of every instance, filtered. */
     @SqlQuery("SELECT " + PENDING_COLUMNS + " FROM request_history WHERE status = 'pending' "
             + "AND gateway_instance = :instance AND created_at < :before ORDER BY created_at LIMIT :limit")
     List<Pending> openedBy(@Bind("instance") String instance, @Bind("before") Instant before, @Bind("limit") int limit);

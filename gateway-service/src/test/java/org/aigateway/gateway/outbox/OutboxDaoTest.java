@@ -1,12 +1,14 @@
 package org.aigateway.gateway.outbox;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.aigateway.gateway.GatewayApplication;
+import org.aigateway.gateway.GenericPlans;
 import org.aigateway.support.testing.TestDatabase;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 import org.jdbi.v3.sqlobject.SqlObjectPlugin;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
+import org.jdbi.v3.sqlobject.statement.SqlUpdate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,9 +17,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
+import static org.aigateway.gateway.GenericPlans.indexesUsed;
+import static org.aigateway.gateway.GenericPlans.nodeTypes;
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** The relay's read of unsent rows: its order, and that its cost does not grow with the backlog. */
+/**
+ * The relay's read of unsent rows and its delete of confirmed ones: their order and exactness, and that their cost
+ * does not grow with the backlog.
+ */
 class OutboxDaoTest {
     private static final TestDatabase DB = TestDatabase.migrated("gateway_outbox_dao", GatewayApplication.CHANGELOG);
     private static final int BACKLOG = 20_000;
@@ -72,30 +79,48 @@ class OutboxDaoTest {
 
     @Test
     void readsAPageFromTheIndexInsteadOfSortingTheWholeBacklog() throws Exception {
-        String sql = OutboxDao.class.getMethod("unsentAfter", long.class, long.class, int.class)
-                .getAnnotation(SqlQuery.class).value();
-        String plan = jdbi.withHandle(handle -> handle.createQuery("EXPLAIN (FORMAT JSON) " + sql)
-                .bind("afterTxid", 0L).bind("afterId", 0L).bind("limit", 500)
-                .mapTo(String.class).one());
-        JsonNode top = new ObjectMapper().readTree(plan).get(0).get("Plan");
+        JsonNode top = GenericPlans.of(jdbi, OutboxDao.class.getMethod("unsentAfter", long.class, long.class, int.class)
+                .getAnnotation(SqlQuery.class).value(), List.of("bigint", "bigint", "integer"), List.of("0", "0", "500"));
 
-        assertThat(nodeTypes(top)).as(plan).doesNotContain("Sort", "Incremental Sort").contains("Limit");
-        assertThat(indexesUsed(top)).as(plan).containsExactly("outbox_unsent_idx");
+        assertThat(nodeTypes(top)).as(top.toString()).doesNotContain("Sort", "Incremental Sort").contains("Limit");
+        assertThat(indexesUsed(top)).as(top.toString()).containsExactly("outbox_pkey");
     }
 
-    private static List<String> nodeTypes(JsonNode node) {
-        List<String> types = new ArrayList<>();
-        types.add(node.get("Node Type").asText());
-        node.path("Plans").forEach(child -> types.addAll(nodeTypes(child)));
-        return types;
+    @Test
+    void deletesExactlyTheConfirmedRowsByTheirPosition() {
+        outbox.insert(List.of(OutboxMessage.unsaved(UUID.randomUUID(), "delete-test", "{}"),
+                OutboxMessage.unsaved(UUID.randomUUID(), "delete-test", "{}")));
+        outbox.insert(List.of(OutboxMessage.unsaved(UUID.randomUUID(), "delete-test", "{}")));
+        List<OutboxMessage> rows = jdbi.withHandle(handle -> handle.createQuery(
+                        "SELECT txid::text::bigint AS txid, id, event_id, routing_key, payload FROM outbox "
+                                + "WHERE routing_key = 'delete-test' ORDER BY txid, id")
+                .map(ConstructorMapper.of(OutboxMessage.class)).list());
+        OutboxMessage first = rows.get(0);
+        OutboxMessage second = rows.get(1);
+        OutboxMessage third = rows.get(2);
+        assertThat(third.txid()).isNotEqualTo(first.txid());
+
+        // The third row's transaction with the first row's id is no row at all.
+        int deleted = outbox.deleteSent(new long[] {first.txid(), third.txid()}, new long[] {second.id(), first.id()});
+
+        assertThat(deleted).isEqualTo(1);
+        assertThat(remaining()).containsExactly(first.id(), third.id());
+        assertThat(outbox.deleteSent(new long[] {first.txid(), third.txid()}, new long[] {first.id(), third.id()}))
+                .isEqualTo(2);
+        assertThat(remaining()).isEmpty();
     }
 
-    private static List<String> indexesUsed(JsonNode node) {
-        List<String> indexes = new ArrayList<>();
-        if (node.has("Index Name")) {
-            indexes.add(node.get("Index Name").asText());
-        }
-        node.path("Plans").forEach(child -> indexes.addAll(indexesUsed(child)));
-        return indexes;
+    @Test
+    void deletesFromTheIndexWhateverTheBacklog() throws Exception {
+        JsonNode top = GenericPlans.of(jdbi, OutboxDao.class.getMethod("deleteSent", long[].class, long[].class)
+                .getAnnotation(SqlUpdate.class).value(), List.of("bigint[]", "bigint[]"), List.of("'{1,2}'", "'{1,2}'"));
+
+        assertThat(nodeTypes(top)).as(top.toString()).doesNotContain("Seq Scan", "Hash Join", "Sort");
+        assertThat(indexesUsed(top)).as(top.toString()).containsExactly("outbox_pkey");
+    }
+
+    private static List<Long> remaining() {
+        return jdbi.withHandle(handle -> handle.createQuery(
+                "SELECT id FROM outbox WHERE routing_key = 'delete-test' ORDER BY id").mapTo(Long.class).list());
     }
 }
