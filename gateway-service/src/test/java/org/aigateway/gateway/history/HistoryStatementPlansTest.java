@@ -25,8 +25,8 @@ import static org.aigateway.gateway.GenericPlans.nodeTypes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The plans of the statements every request runs, as the gateway's connections keep them: one per statement, for
- * any number of rows. Statistics are those of a busy table: many closed rows and next to no pending ones.
+ * The plan of the statement that closes requests, as the gateway's connections keep it: one for any number of rows.
+ * Statistics are those of a busy table: many closed rows and next to no pending ones. (The opening only inserts.)
  */
 class HistoryStatementPlansTest {
     private static final TestDatabase DB = TestDatabase.migrated("gateway_history_plans", GatewayApplication.CHANGELOG);
