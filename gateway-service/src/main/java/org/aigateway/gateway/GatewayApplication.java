@@ -102,8 +102,12 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
 
         configuration.getUpstreamConnections().apply();
         Map<String, ChatProvider> providers = new LinkedHashMap<>();
-        configuration.getProviders().forEach((name, factory) ->
-                providers.put(name, factory.build(name, environment.getObjectMapper())));
+        configuration.getProviders().forEach((name, factory) -> {
+            ChatProvider provider = factory.build(name, environment.getObjectMapper(),
+                    configuration.getUpstreamConnections());
+            environment.lifecycle().manage(provider);
+            providers.put(name, provider);
+        });
         ModelCatalog catalog = new ModelCatalog(configuration.getModels(), providers);
 
         BrokerConnection broker = configuration.getRabbitmq().build(environment, "gateway-service:publisher");

@@ -7,8 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 
 /** Calls Anthropic's {@code /v1/messages}, translating requests, answers, streams and errors to OpenAI's format. */
@@ -22,6 +22,7 @@ public class AnthropicProvider implements ChatProvider {
     private final AnthropicTranslator translator;
     private final ObjectMapper mapper;
     private final ScheduledExecutorService streamTimers;
+    private final Map<String, String> answerHeaders;
 
     public AnthropicProvider(String name, UpstreamClients clients, URI endpoint, String apiKey, String version,
                              Duration readTimeout, AnthropicTranslator translator, ObjectMapper mapper,
@@ -35,21 +36,15 @@ public class AnthropicProvider implements ChatProvider {
         this.translator = translator;
         this.mapper = mapper;
         this.streamTimers = streamTimers;
+        this.answerHeaders = apiKey == null ? Map.of("Accept", "application/json", "anthropic-version", version)
+                : Map.of("Accept", "application/json", "anthropic-version", version, "x-api-key", apiKey);
     }
 
     @Override
     public ProviderResponse complete(ObjectNode request) throws UpstreamException {
-        HttpResponse<byte[]> response;
-        try {
-            response = clients.answers().send(httpRequest(translator.request(request), "application/json"),
-                    HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw UpstreamException.ioFailure(name, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw UpstreamException.unreachable(name, "interrupted");
-        }
-        int status = response.statusCode();
+        AnswerClient.Answer response = clients.answers().post(endpoint, answerHeaders,
+                json(translator.request(request)), name);
+        int status = response.status();
         if (status < 200 || status >= 300) {
             throw translator.rejected(status, response.body());
         }
@@ -86,10 +81,20 @@ public class AnthropicProvider implements ChatProvider {
         if (apiKey != null) {
             builder.header("x-api-key", apiKey);
         }
+        return builder.POST(HttpRequest.BodyPublishers.ofByteArray(json(messages))).build();
+    }
+
+    private byte[] json(ObjectNode messages) {
         try {
-            return builder.POST(HttpRequest.BodyPublishers.ofByteArray(mapper.writeValueAsBytes(messages))).build();
+            return mapper.writeValueAsBytes(messages);
         } catch (IOException e) {
             throw new IllegalStateException("a JSON tree always serializes", e);
         }
+    }
+
+    /** Closes the connections kept for whole answers. */
+    @Override
+    public void stop() {
+        clients.close();
     }
 }

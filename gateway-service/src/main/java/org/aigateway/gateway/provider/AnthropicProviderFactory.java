@@ -52,8 +52,8 @@ public class AnthropicProviderFactory extends HttpProviderFactory {
     }
 
     @Override
-    public ChatProvider build(String name, ObjectMapper mapper) {
-        return new AnthropicProvider(name, upstreamClients(),
+    public ChatProvider build(String name, ObjectMapper mapper, UpstreamConnectionsFactory connections) {
+        return new AnthropicProvider(name, upstreamClients(connections),
                 URI.create(withoutTrailingSlash(baseUrl) + "/v1/messages"), apiKey(), version,
                 getReadTimeout().toJavaDuration(), new AnthropicTranslator(name, mapper, defaultMaxTokens), mapper,
                 streamTimers(name));

@@ -1,9 +1,13 @@
 package org.aigateway.gateway.provider;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dropwizard.lifecycle.Managed;
 
-/** Something that answers OpenAI Chat Completions requests: an upstream API or the built-in mock. */
-public interface ChatProvider {
+/**
+ * Something that answers OpenAI Chat Completions requests: an upstream API or the built-in mock. Stopping it closes
+ * the connections it keeps.
+ */
+public interface ChatProvider extends Managed {
     /**
      * Sends one non-streaming completion request.
      *

@@ -56,15 +56,15 @@ public abstract class HttpProviderFactory implements ProviderFactory {
     }
 
     /** The provider's clients for whole answers and for streams. */
-    protected UpstreamClients upstreamClients() {
-        return new UpstreamClients(httpClient().executor(Runnable::run).build(), httpClient().build());
-    }
-
-    private HttpClient.Builder httpClient() {
-        return HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(connectTimeout.toJavaDuration())
-                .followRedirects(HttpClient.Redirect.NEVER);
+    protected UpstreamClients upstreamClients(UpstreamConnectionsFactory connections) {
+        return new UpstreamClients(
+                new AnswerClient(connectTimeout.toJavaDuration(), readTimeout.toJavaDuration(),
+                        connections.getMaxIdle(), connections.getIdleTimeout().toJavaDuration()),
+                HttpClient.newBuilder()
+                        .version(HttpClient.Version.HTTP_1_1)
+                        .connectTimeout(connectTimeout.toJavaDuration())
+                        .followRedirects(HttpClient.Redirect.NEVER)
+                        .build());
     }
 
     /** The timer of the provider's idle stream checks; one thread serves any number of streams. */

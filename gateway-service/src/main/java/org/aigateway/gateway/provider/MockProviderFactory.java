@@ -64,7 +64,7 @@ public class MockProviderFactory implements ProviderFactory {
     }
 
     @Override
-    public ChatProvider build(String name, ObjectMapper mapper) {
+    public ChatProvider build(String name, ObjectMapper mapper, UpstreamConnectionsFactory connections) {
         return new MockProvider(mapper, latency.toJavaDuration(), streamChunks, streamInterval.toJavaDuration(),
                 ProviderScheduler.create(name, streamThreads));
     }

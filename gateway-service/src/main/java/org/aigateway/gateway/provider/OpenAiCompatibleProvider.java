@@ -8,8 +8,8 @@ import org.aigateway.support.errors.ApiException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
 
 /** Calls an OpenAI-compatible {@code /chat/completions} endpoint. */
@@ -21,6 +21,7 @@ public class OpenAiCompatibleProvider implements ChatProvider {
     private final Duration readTimeout;
     private final ObjectMapper mapper;
     private final ScheduledExecutorService streamTimers;
+    private final Map<String, String> answerHeaders;
 
     public OpenAiCompatibleProvider(String name, UpstreamClients clients, URI endpoint, String apiKey,
                                     Duration readTimeout, ObjectMapper mapper, ScheduledExecutorService streamTimers) {
@@ -31,12 +32,14 @@ public class OpenAiCompatibleProvider implements ChatProvider {
         this.readTimeout = readTimeout;
         this.mapper = mapper;
         this.streamTimers = streamTimers;
+        this.answerHeaders = apiKey == null ? Map.of("Accept", "application/json")
+                : Map.of("Accept", "application/json", "Authorization", "Bearer " + apiKey);
     }
 
     @Override
     public ProviderResponse complete(ObjectNode request) throws UpstreamException {
-        HttpResponse<byte[]> response = send(request);
-        int status = response.statusCode();
+        AnswerClient.Answer response = clients.answers().post(endpoint, answerHeaders, json(request), name);
+        int status = response.status();
         if (status >= 200 && status < 300) {
             JsonNode body = parse(response.body());
             if (body == null || !body.isObject() || !body.path("choices").isArray()) {
@@ -45,18 +48,6 @@ public class OpenAiCompatibleProvider implements ChatProvider {
             return new ProviderResponse((ObjectNode) body, TokenUsage.fromOpenAi(body.get("usage")));
         }
         throw upstreamError(status, response.body());
-    }
-
-    private HttpResponse<byte[]> send(ObjectNode request) throws UpstreamException {
-        try {
-            return clients.answers().send(httpRequest(request, "application/json"),
-                    HttpResponse.BodyHandlers.ofByteArray());
-        } catch (IOException e) {
-            throw UpstreamException.ioFailure(name, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw UpstreamException.unreachable(name, "interrupted");
-        }
     }
 
     @Override
@@ -73,11 +64,21 @@ public class OpenAiCompatibleProvider implements ChatProvider {
         if (apiKey != null) {
             builder.header("Authorization", "Bearer " + apiKey);
         }
+        return builder.POST(HttpRequest.BodyPublishers.ofByteArray(json(request))).build();
+    }
+
+    private byte[] json(ObjectNode request) {
         try {
-            return builder.POST(HttpRequest.BodyPublishers.ofByteArray(mapper.writeValueAsBytes(request))).build();
+            return mapper.writeValueAsBytes(request);
         } catch (IOException e) {
             throw new IllegalStateException("a JSON tree always serializes", e);
         }
+    }
+
+    /** Closes the connections kept for whole answers. */
+    @Override
+    public void stop() {
+        clients.close();
     }
 
     /** An error answer in OpenAI's shape (or none at all) as the failure to report. */

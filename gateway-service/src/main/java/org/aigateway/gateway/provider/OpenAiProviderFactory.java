@@ -22,8 +22,8 @@ public class OpenAiProviderFactory extends HttpProviderFactory {
     }
 
     @Override
-    public ChatProvider build(String name, ObjectMapper mapper) {
-        return new OpenAiCompatibleProvider(name, upstreamClients(), URI.create(withoutTrailingSlash(baseUrl)
+    public ChatProvider build(String name, ObjectMapper mapper, UpstreamConnectionsFactory connections) {
+        return new OpenAiCompatibleProvider(name, upstreamClients(connections), URI.create(withoutTrailingSlash(baseUrl)
                 + "/chat/completions"), apiKey(), getReadTimeout().toJavaDuration(), mapper, streamTimers(name));
     }
 }

@@ -12,5 +12,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
         @JsonSubTypes.Type(value = MockProviderFactory.class, name = "mock")
 })
 public interface ProviderFactory {
-    ChatProvider build(String name, ObjectMapper mapper);
+    /** @param connections how many idle upstream connections to keep, and for how long */
+    ChatProvider build(String name, ObjectMapper mapper, UpstreamConnectionsFactory connections);
 }

@@ -9,9 +9,10 @@ import jakarta.validation.constraints.NotNull;
 import java.util.concurrent.TimeUnit;
 
 /**
- * How many idle connections to upstreams each HTTP client keeps for reuse, and for how long. Java's HTTP client reads
- * both from system properties once, when it first pools a connection, and applies them to every client in the
- * process; so they are set before any provider is built, unless the JVM was started with them.
+ * How many idle connections to upstreams each HTTP client keeps for reuse, and for how long. The clients of whole
+ * answers are given both when they are built; Java's HTTP client, which streams go through, reads them from system
+ * properties once, when it first pools a connection, and applies them to every client in the process, so they are
+ * set before any provider is built, unless the JVM was started with them.
  */
 public class UpstreamConnectionsFactory {
     static final String MAX_IDLE_PROPERTY = "jdk.httpclient.connectionPoolSize";

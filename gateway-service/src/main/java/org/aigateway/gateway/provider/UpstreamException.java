@@ -2,8 +2,11 @@ package org.aigateway.gateway.provider;
 
 import org.aigateway.support.errors.ApiException;
 import org.aigateway.support.errors.ErrorBody;
+import org.apache.hc.client5.http.ConnectTimeoutException;
+import org.apache.hc.core5.http.NoHttpResponseException;
 
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpTimeoutException;
 
@@ -48,10 +51,10 @@ public class UpstreamException extends Exception {
 
     /** A call that failed on the network before any answer came: connect and read timeouts, refused connections. */
     public static UpstreamException ioFailure(String provider, IOException e) {
-        if (e instanceof HttpConnectTimeoutException) {
+        if (e instanceof HttpConnectTimeoutException || e instanceof ConnectTimeoutException) {
             return unreachable(provider, "connect timed out");
         }
-        if (e instanceof HttpTimeoutException) {
+        if (e instanceof HttpTimeoutException || e instanceof SocketTimeoutException) {
             return timeout(provider);
         }
         return unreachable(provider, describe(e));
@@ -68,7 +71,8 @@ public class UpstreamException extends Exception {
         if (failure instanceof javax.net.ssl.SSLException) {
             return "TLS failure";
         }
-        if (failure instanceof java.io.EOFException || failure instanceof java.nio.channels.ClosedChannelException) {
+        if (failure instanceof java.io.EOFException || failure instanceof java.nio.channels.ClosedChannelException
+                || failure instanceof NoHttpResponseException) {
             return "connection closed";
         }
         return failure instanceof IOException ? "network error" : "request could not be sent";

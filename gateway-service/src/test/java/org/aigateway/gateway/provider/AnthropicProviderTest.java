@@ -411,7 +411,7 @@ class AnthropicProviderTest {
         factory.setApiKeyEnv(KEY_ENV);
         factory.setReadTimeout(Duration.seconds(1));
         factory.setDefaultMaxTokens(defaultMaxTokens);
-        return factory.build("anthropic", MAPPER);
+        return factory.build("anthropic", MAPPER, new UpstreamConnectionsFactory());
     }
 
     private static ObjectNode request(boolean stream) {

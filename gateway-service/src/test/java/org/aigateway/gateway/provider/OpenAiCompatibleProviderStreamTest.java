@@ -347,7 +347,7 @@ class OpenAiCompatibleProviderStreamTest {
         factory.setBaseUrl(baseUrl);
         factory.setReadTimeout(readTimeout);
         factory.setConnectTimeout(Duration.seconds(2));
-        return factory.build("upstream", MAPPER);
+        return factory.build("upstream", MAPPER, new UpstreamConnectionsFactory());
     }
 
     private static ObjectNode request() {

@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,20 +28,36 @@ import java.util.concurrent.atomic.AtomicInteger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The cap on idle upstream connections, seen from the upstream: Java's HTTP client reads it once per process, so each
- * case runs in a JVM of its own against a server that counts the connections left open.
+ * The cap on idle upstream connections and their idle timeout, seen from the upstream, for whole answers and for
+ * streams: Java's HTTP client (streams) reads its settings once per process, so each case runs in a JVM of its own
+ * against a server that counts the connections left open.
  */
 class UpstreamConnectionsTest {
     private static final int REQUESTS = 12;
 
     @Test
-    void connectionsBeyondMaxIdleAreClosedOnceTheirRequestsEnd() throws Exception {
-        assertThat(openAfterBurst("3")).isEqualTo(3);
+    void answerConnectionsBeyondMaxIdleAreClosedOnceTheirRequestsEnd() throws Exception {
+        assertThat(openAfterBurst("answers", "3", "60", 1)).isEqualTo(3);
     }
 
     @Test
-    void withoutTheCapEveryConnectionOfABurstStaysOpen() throws Exception {
-        assertThat(openAfterBurst("unset")).isEqualTo(REQUESTS);
+    void answerConnectionsWithinMaxIdleStayOpen() throws Exception {
+        assertThat(openAfterBurst("answers", "256", "60", 1)).isEqualTo(REQUESTS);
+    }
+
+    @Test
+    void answerConnectionsIdleForIdleTimeoutAreClosed() throws Exception {
+        assertThat(openAfterBurst("answers", "256", "1", 4)).isZero();
+    }
+
+    @Test
+    void streamConnectionsBeyondMaxIdleAreClosedOnceTheirStreamsEnd() throws Exception {
+        assertThat(openAfterBurst("streams", "3", "60", 1)).isEqualTo(3);
+    }
+
+    @Test
+    void withoutTheCapEveryStreamConnectionOfABurstStaysOpen() throws Exception {
+        assertThat(openAfterBurst("streams", "unset", "60", 1)).isEqualTo(REQUESTS);
     }
 
     @Test
@@ -65,18 +82,20 @@ class UpstreamConnectionsTest {
     }
 
     /** Runs {@link Burst} in a new JVM and returns how many connections the upstream still had open afterwards. */
-    private static int openAfterBurst(String maxIdle) throws Exception {
+    private static int openAfterBurst(String kind, String maxIdle, String idleTimeoutSeconds, int waitSeconds)
+            throws Exception {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Process process = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"),
-                Burst.class.getName(), maxIdle, Integer.toString(REQUESTS))
+                Burst.class.getName(), kind, maxIdle, idleTimeoutSeconds, Integer.toString(REQUESTS),
+                Integer.toString(waitSeconds))
                 .redirectErrorStream(true)
                 .start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).as(output).isZero();
-        String last = output.strip().lines().reduce((first, second) -> second).orElse("");
-        assertThat(last).as(output).startsWith("open=");
-        return Integer.parseInt(last.substring("open=".length()));
+        String count = output.lines().filter(line -> line.startsWith("open=")).findFirst().orElse("");
+        assertThat(count).as(output).isNotEmpty();
+        return Integer.parseInt(count.substring("open=".length()));
     }
 
     private static void restore(String property, String value) {
@@ -88,42 +107,78 @@ class UpstreamConnectionsTest {
     }
 
     /**
-     * Applies the cap (unless told "unset"), sends requests at once through an {@code openai} provider to a server
-     * that answers none before all have arrived, so each has a connection of its own, then prints how many of those
-     * connections are still open a second after the last answer.
+     * Applies the settings (the cap left at Java's default for "unset"), sends whole-answer requests or streams at
+     * once through an {@code openai} provider to a server that answers none before all have arrived, so each has a
+     * connection of its own, then prints how many of those connections are still open the given seconds after the
+     * last answer ended.
      */
     public static final class Burst {
         public static void main(String[] args) throws Exception {
-            if (!args[0].equals("unset")) {
-                UpstreamConnectionsFactory connections = new UpstreamConnectionsFactory();
-                connections.setMaxIdle(Integer.parseInt(args[0]));
+            boolean streams = args[0].equals("streams");
+            UpstreamConnectionsFactory connections = new UpstreamConnectionsFactory();
+            connections.setIdleTimeout(io.dropwizard.util.Duration.seconds(Long.parseLong(args[2])));
+            if (!args[1].equals("unset")) {
+                connections.setMaxIdle(Integer.parseInt(args[1]));
                 connections.apply();
             }
-            int requests = Integer.parseInt(args[1]);
+            int requests = Integer.parseInt(args[3]);
             ObjectMapper mapper = new ObjectMapper();
             try (CountingUpstream upstream = new CountingUpstream(requests)) {
                 OpenAiProviderFactory factory = new OpenAiProviderFactory();
                 factory.setBaseUrl(upstream.baseUrl());
-                ChatProvider provider = factory.build("upstream", mapper);
+                ChatProvider provider = factory.build("upstream", mapper, connections);
                 ObjectNode request = (ObjectNode) mapper.readTree(
                         "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}");
                 ExecutorService callers = Executors.newFixedThreadPool(requests);
-                List<Future<ProviderResponse>> answers = new ArrayList<>();
+                List<Future<?>> answers = new ArrayList<>();
                 for (int i = 0; i < requests; i++) {
-                    answers.add(callers.submit(() -> provider.complete(request.deepCopy())));
+                    answers.add(callers.submit(() -> streams ? streamToTheEnd(provider, request.deepCopy())
+                            : provider.complete(request.deepCopy())));
                 }
-                for (Future<ProviderResponse> answer : answers) {
+                for (Future<?> answer : answers) {
                     answer.get(30, TimeUnit.SECONDS);
                 }
                 callers.shutdown();
-                Thread.sleep(1_000);
+                Thread.sleep(Integer.parseInt(args[4]) * 1_000L);
                 System.out.println("open=" + upstream.open());
+                provider.stop();
             }
+        }
+
+        private static Void streamToTheEnd(ChatProvider provider, ObjectNode request) throws Exception {
+            CompletableFuture<Void> ended = new CompletableFuture<>();
+            provider.stream(request, new StreamListener() {
+                @Override
+                public void onOpen() {
+                }
+
+                @Override
+                public void onChunk(ObjectNode chunk) {
+                }
+
+                @Override
+                public void onUsage(TokenUsage usage) {
+                }
+
+                @Override
+                public void onComplete() {
+                    ended.complete(null);
+                }
+
+                @Override
+                public void onError(UpstreamException error) {
+                    ended.completeExceptionally(error);
+                }
+            });
+            return ended.get(30, TimeUnit.SECONDS);
         }
     }
 
     /** An HTTP/1.1 server with persistent connections that counts the ones open and holds the first answers. */
     private static final class CountingUpstream implements AutoCloseable {
+        private static final String STREAM = "data: {\"id\":\"c\",\"object\":\"chat.completion.chunk\","
+                + "\"created\":1,\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"},"
+                + "\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n\n";
         private static final String ANSWER = "{\"id\":\"c\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"m\","
                 + "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"hi\"},"
                 + "\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":1,"
@@ -168,14 +223,17 @@ class UpstreamConnectionsTest {
                 BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.ISO_8859_1));
                 while (true) {
                     int length = 0;
+                    boolean stream = false;
                     String line = reader.readLine();
                     if (line == null) {
                         return;
                     }
                     while (!(line = reader.readLine()).isEmpty()) {
-                        if (line.toLowerCase(Locale.ROOT).startsWith("content-length:")) {
+                        String header = line.toLowerCase(Locale.ROOT);
+                        if (header.startsWith("content-length:")) {
                             length = Integer.parseInt(line.substring("content-length:".length()).trim());
                         }
+                        stream |= header.startsWith("accept:") && header.contains("text/event-stream");
                     }
                     if (reader.skip(length) != length) {
                         return;
@@ -184,9 +242,9 @@ class UpstreamConnectionsTest {
                         allArrived.await(20, TimeUnit.SECONDS);
                         first = false;
                     }
-                    byte[] body = ANSWER.getBytes(StandardCharsets.UTF_8);
-                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + body.length
-                            + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    byte[] body = (stream ? STREAM : ANSWER).getBytes(StandardCharsets.UTF_8);
+                    out.write(("HTTP/1.1 200 OK\r\nContent-Type: " + (stream ? "text/event-stream" : "application/json")
+                            + "\r\nContent-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
                     out.write(body);
                     out.flush();
                 }
