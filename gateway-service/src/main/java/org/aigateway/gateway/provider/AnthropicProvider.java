@@ -16,13 +16,12 @@ public class AnthropicProvider implements ChatProvider {
     private final String name;
     private final UpstreamClients clients;
     private final URI endpoint;
-    private final String apiKey;
-    private final String version;
     private final Duration readTimeout;
     private final AnthropicTranslator translator;
     private final ObjectMapper mapper;
     private final ScheduledExecutorService streamTimers;
-    private final Map<String, String> answerHeaders;
+    /** The upstream's own headers, sent with whole answers and streams alike. */
+    private final Map<String, String> headers;
 
     public AnthropicProvider(String name, UpstreamClients clients, URI endpoint, String apiKey, String version,
                              Duration readTimeout, AnthropicTranslator translator, ObjectMapper mapper,
@@ -30,19 +29,17 @@ public class AnthropicProvider implements ChatProvider {
         this.name = name;
         this.clients = clients;
         this.endpoint = endpoint;
-        this.apiKey = apiKey;
-        this.version = version;
         this.readTimeout = readTimeout;
         this.translator = translator;
         this.mapper = mapper;
         this.streamTimers = streamTimers;
-        this.answerHeaders = apiKey == null ? Map.of("Accept", "application/json", "anthropic-version", version)
-                : Map.of("Accept", "application/json", "anthropic-version", version, "x-api-key", apiKey);
+        this.headers = apiKey == null ? Map.of("anthropic-version", version)
+                : Map.of("anthropic-version", version, "x-api-key", apiKey);
     }
 
     @Override
     public ProviderResponse complete(ObjectNode request) throws UpstreamException {
-        AnswerClient.Answer response = clients.answers().post(endpoint, answerHeaders,
+        AnswerClient.Answer response = clients.answers().post(endpoint, headers,
                 json(translator.request(request)), name);
         int status = response.status();
         if (status < 200 || status >= 300) {
@@ -67,20 +64,17 @@ public class AnthropicProvider implements ChatProvider {
             return UpstreamEventStream.refused(e, listener, streamTimers);
         }
         boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
-        return UpstreamEventStream.start(name, clients.streams(), httpRequest(messages, "text/event-stream"),
+        return UpstreamEventStream.start(name, clients.streams(), streamRequest(messages),
                 new AnthropicStreamProtocol(name, translator, mapper, includeUsage), listener, streamTimers,
                 readTimeout);
     }
 
-    private HttpRequest httpRequest(ObjectNode messages, String accept) {
+    private HttpRequest streamRequest(ObjectNode messages) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint)
                 .timeout(readTimeout)
                 .header("Content-Type", "application/json")
-                .header("Accept", accept)
-                .header("anthropic-version", version);
-        if (apiKey != null) {
-            builder.header("x-api-key", apiKey);
-        }
+                .header("Accept", "text/event-stream");
+        headers.forEach(builder::header);
         return builder.POST(HttpRequest.BodyPublishers.ofByteArray(json(messages))).build();
     }
 

@@ -17,28 +17,26 @@ public class OpenAiCompatibleProvider implements ChatProvider {
     private final String name;
     private final UpstreamClients clients;
     private final URI endpoint;
-    private final String apiKey;
     private final Duration readTimeout;
     private final ObjectMapper mapper;
     private final ScheduledExecutorService streamTimers;
-    private final Map<String, String> answerHeaders;
+    /** The upstream's own headers, sent with whole answers and streams alike. */
+    private final Map<String, String> headers;
 
     public OpenAiCompatibleProvider(String name, UpstreamClients clients, URI endpoint, String apiKey,
                                     Duration readTimeout, ObjectMapper mapper, ScheduledExecutorService streamTimers) {
         this.name = name;
         this.clients = clients;
         this.endpoint = endpoint;
-        this.apiKey = apiKey;
         this.readTimeout = readTimeout;
         this.mapper = mapper;
         this.streamTimers = streamTimers;
-        this.answerHeaders = apiKey == null ? Map.of("Accept", "application/json")
-                : Map.of("Accept", "application/json", "Authorization", "Bearer " + apiKey);
+        this.headers = apiKey == null ? Map.of() : Map.of("Authorization", "Bearer " + apiKey);
     }
 
     @Override
     public ProviderResponse complete(ObjectNode request) throws UpstreamException {
-        AnswerClient.Answer response = clients.answers().post(endpoint, answerHeaders, json(request), name);
+        AnswerClient.Answer response = clients.answers().post(endpoint, headers, json(request), name);
         int status = response.status();
         if (status >= 200 && status < 300) {
             JsonNode body = parse(response.body());
@@ -52,18 +50,16 @@ public class OpenAiCompatibleProvider implements ChatProvider {
 
     @Override
     public ChatStream stream(ObjectNode request, StreamListener listener) {
-        return UpstreamEventStream.start(name, clients.streams(), httpRequest(request, "text/event-stream"),
+        return UpstreamEventStream.start(name, clients.streams(), streamRequest(request),
                 new Protocol(), listener, streamTimers, readTimeout);
     }
 
-    private HttpRequest httpRequest(ObjectNode request, String accept) {
+    private HttpRequest streamRequest(ObjectNode request) {
         HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint)
                 .timeout(readTimeout)
                 .header("Content-Type", "application/json")
-                .header("Accept", accept);
-        if (apiKey != null) {
-            builder.header("Authorization", "Bearer " + apiKey);
-        }
+                .header("Accept", "text/event-stream");
+        headers.forEach(builder::header);
         return builder.POST(HttpRequest.BodyPublishers.ofByteArray(json(request))).build();
     }
 
