@@ -24,7 +24,7 @@ class MigrationsTest {
     private static final Jdbi JDBI = Jdbi.create(DB::connect);
     private static final String UNIQUE_VIOLATION = "23505";
     private static final String CHECK_VIOLATION = "23514";
-    private static final String FOREIGN_KEY_VIOLATION = "23503";
+    private static final String RESTRICT_VIOLATION = "23001";
 
     @TempDir
     static Path configDir;
@@ -147,11 +147,9 @@ class MigrationsTest {
     }
 
     @Test
-    void historyRejectsUnknownStatusesNegativeCountsAndUnknownKeys() {
+    void historyRejectsUnknownStatusesAndNegativeCounts() {
         assertThat(sqlStateOf(() -> insertHistory("'bogus'", "1", "NULL"))).isEqualTo(CHECK_VIOLATION);
         assertThat(sqlStateOf(() -> insertHistory("'success'", "-1", "NULL"))).isEqualTo(CHECK_VIOLATION);
-        assertThat(sqlStateOf(() -> insertHistory("'success'", "1", "'7f1f5c1e-0000-4000-8000-0000000000ff'")))
-                .isEqualTo(FOREIGN_KEY_VIOLATION);
 
         insertHistory("'pending'", "0", "NULL");
         Map<String, Object> row = JDBI.withHandle(handle -> handle.createQuery("SELECT stream, "
@@ -159,6 +157,28 @@ class MigrationsTest {
                 .mapToMap()
                 .one());
         assertThat(row).containsEntry("stream", false).containsEntry("stamped", true);
+    }
+
+    @Test
+    void keysAreNeverRemovedSoEveryHistoryRowFindsItsKey() {
+        String keyId = "'7f1f5c1e-0000-4000-8000-000000000010'";
+        JDBI.useHandle(handle -> handle.execute("INSERT INTO api_keys (id, user_id, key_hash, key_prefix) "
+                + "VALUES (" + keyId + ", 'user-kept', ?, 'sk-gw-kept')", "c".repeat(64)));
+        JDBI.useHandle(handle -> handle.execute("INSERT INTO request_history (id, user_id, api_key_id, provider, "
+                + "model, request_type, status) VALUES (gen_random_uuid(), 'user-kept', " + keyId + ", 'mock', "
+                + "'mock-1', 'chat.completion', 'success')"));
+
+        assertThat(sqlStateOf(() -> JDBI.useHandle(handle -> handle.execute(
+                "DELETE FROM api_keys WHERE id = " + keyId)))).isEqualTo(RESTRICT_VIOLATION);
+        assertThat(sqlStateOf(() -> JDBI.useHandle(handle -> handle.execute("TRUNCATE api_keys CASCADE"))))
+                .isEqualTo(RESTRICT_VIOLATION);
+        long historyRowsWithTheirKey = JDBI.withHandle(handle -> handle.createQuery("SELECT count(*) "
+                        + "FROM request_history h JOIN api_keys k ON k.id = h.api_key_id WHERE k.id = " + keyId)
+                .mapTo(Long.class)
+                .one());
+        assertThat(historyRowsWithTheirKey).isEqualTo(1);
+        // Revoking stays possible: it only marks the key.
+        JDBI.useHandle(handle -> handle.execute("UPDATE api_keys SET revoked_at = now() WHERE id = " + keyId));
     }
 
     @Test
