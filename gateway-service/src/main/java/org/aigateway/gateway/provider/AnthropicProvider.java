@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
@@ -64,18 +63,10 @@ public class AnthropicProvider implements ChatProvider {
             return UpstreamEventStream.refused(e, listener, streamTimers);
         }
         boolean includeUsage = request.path("stream_options").path("include_usage").asBoolean(false);
-        return UpstreamEventStream.start(name, clients.streams(), streamRequest(messages),
+        return UpstreamEventStream.start(name, clients.streams(),
+                UpstreamEventStream.request(endpoint, headers, json(messages), readTimeout),
                 new AnthropicStreamProtocol(name, translator, mapper, includeUsage), listener, streamTimers,
                 readTimeout);
-    }
-
-    private HttpRequest streamRequest(ObjectNode messages) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint)
-                .timeout(readTimeout)
-                .header("Content-Type", "application/json")
-                .header("Accept", "text/event-stream");
-        headers.forEach(builder::header);
-        return builder.POST(HttpRequest.BodyPublishers.ofByteArray(json(messages))).build();
     }
 
     private byte[] json(ObjectNode messages) {

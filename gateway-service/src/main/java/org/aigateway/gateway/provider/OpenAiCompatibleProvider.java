@@ -7,7 +7,6 @@ import org.aigateway.support.errors.ApiException;
 
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ScheduledExecutorService;
@@ -50,17 +49,9 @@ public class OpenAiCompatibleProvider implements ChatProvider {
 
     @Override
     public ChatStream stream(ObjectNode request, StreamListener listener) {
-        return UpstreamEventStream.start(name, clients.streams(), streamRequest(request),
-                new Protocol(), listener, streamTimers, readTimeout);
-    }
-
-    private HttpRequest streamRequest(ObjectNode request) {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint)
-                .timeout(readTimeout)
-                .header("Content-Type", "application/json")
-                .header("Accept", "text/event-stream");
-        headers.forEach(builder::header);
-        return builder.POST(HttpRequest.BodyPublishers.ofByteArray(json(request))).build();
+        return UpstreamEventStream.start(name, clients.streams(),
+                UpstreamEventStream.request(endpoint, headers, json(request), readTimeout), new Protocol(), listener,
+                streamTimers, readTimeout);
     }
 
     private byte[] json(ObjectNode request) {

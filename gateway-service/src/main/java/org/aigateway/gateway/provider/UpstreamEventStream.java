@@ -5,11 +5,13 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -56,6 +58,21 @@ final class UpstreamEventStream implements ChatStream, Flow.Subscriber<String> {
         this.listener = listener;
         this.timers = timers;
         this.idleTimeoutNanos = idleTimeout.toNanos();
+    }
+
+    /**
+     * The POST of a JSON body that asks the upstream for a stream of server-sent events.
+     *
+     * @param headers     the upstream's own headers (credentials, API version)
+     * @param readTimeout the longest wait for the response headers
+     */
+    static HttpRequest request(URI endpoint, Map<String, String> headers, byte[] json, Duration readTimeout) {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(endpoint)
+                .timeout(readTimeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", "text/event-stream");
+        headers.forEach(builder::header);
+        return builder.POST(HttpRequest.BodyPublishers.ofByteArray(json)).build();
     }
 
     /**
