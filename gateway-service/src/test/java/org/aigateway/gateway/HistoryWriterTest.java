@@ -2,11 +2,13 @@ package org.aigateway.gateway;
 
 import com.codahale.metrics.MetricRegistry;
 import org.aigateway.gateway.history.HistoryWriter;
+import org.aigateway.gateway.history.HistoryWriter.OpenRow;
 import org.aigateway.gateway.history.RequestHistoryDao;
 import org.aigateway.gateway.history.RequestHistoryDao.Outcome;
 import org.aigateway.gateway.history.RequestHistoryDao.Pending;
 import org.aigateway.gateway.outbox.OutboxMessage;
 import org.aigateway.support.testing.TestDatabase;
+import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.postgres.PostgresPlugin;
 import org.jdbi.v3.sqlobject.SqlObjectPlugin;
@@ -25,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -63,9 +66,8 @@ class HistoryWriterTest {
             done.add(pool.submit(() -> {
                 for (int i = 0; i < perThread; i++) {
                     UUID id = UUID.randomUUID();
-                    Pending pending = pending(id, user, session);
-                    WRITER.open(pending);
-                    assertThat(WRITER.close(pending, outcome(id, 10 + i % 7, new BigDecimal("0.000001")),
+                    OpenRow row = WRITER.open(pending(id, user, session));
+                    assertThat(WRITER.close(row, outcome(id, 10 + i % 7, new BigDecimal("0.000001")),
                             events(2, user))).isTrue();
                 }
                 return null;
@@ -101,10 +103,9 @@ class HistoryWriterTest {
     void aSecondClosingIsNotCountedAndQueuesNothing() {
         String user = "user-" + UUID.randomUUID();
         UUID id = UUID.randomUUID();
-        Pending pending = pending(id, user, "once");
-        WRITER.open(pending);
-        assertThat(WRITER.close(pending, outcome(id, 5, BigDecimal.ONE), events(2, user))).isTrue();
-        assertThat(WRITER.close(pending, outcome(id, 5, BigDecimal.ONE), events(2, user))).isFalse();
+        OpenRow row = WRITER.open(pending(id, user, "once"));
+        assertThat(WRITER.close(row, outcome(id, 5, BigDecimal.ONE), events(2, user))).isTrue();
+        assertThat(WRITER.close(row, outcome(id, 5, BigDecimal.ONE), events(2, user))).isFalse();
         assertThat(queuedFor(user)).isEqualTo(2);
         assertThat((long) JDBI.withHandle(h -> h.createQuery("SELECT total_requests FROM session_history "
                 + "WHERE user_id = :user").bind("user", user).mapTo(Long.class).one())).isEqualTo(1L);
@@ -117,11 +118,10 @@ class HistoryWriterTest {
         CompletableFuture<Boolean> bad = null;
         for (int i = 0; i < 40; i++) {
             UUID id = UUID.randomUUID();
-            Pending pending = pending(id, user, null);
-            WRITER.open(pending);
+            OpenRow row = WRITER.open(pending(id, user, null));
             // Negative tokens break a CHECK constraint: the statement holding it fails as a whole.
             Outcome outcome = i == 20 ? outcome(id, -1, BigDecimal.ONE) : outcome(id, 3, BigDecimal.ONE);
-            CompletableFuture<Boolean> closed = WRITER.closeLater(pending, outcome, events(1, user));
+            CompletableFuture<Boolean> closed = WRITER.closeLater(row, outcome, events(1, user));
             if (i == 20) {
                 bad = closed;
             } else {
@@ -143,18 +143,47 @@ class HistoryWriterTest {
     void aRowLostBeforeItsClosingIsWrittenAgainWithIt() {
         String user = "user-" + UUID.randomUUID();
         UUID id = UUID.randomUUID();
-        Pending pending = pending(id, user, "restored");
-        WRITER.open(pending);
+        OpenRow row = WRITER.open(pending(id, user, "restored"));
+        row.written().join();
         // What a database crash does to an opening whose commit was not yet flushed.
         JDBI.useHandle(h -> h.execute("DELETE FROM request_history WHERE id = ?", id));
 
-        assertThat(WRITER.close(pending, outcome(id, 8, new BigDecimal("0.5")), events(2, user))).isTrue();
+        assertThat(WRITER.close(row, outcome(id, 8, new BigDecimal("0.5")), events(2, user))).isTrue();
 
-        Map<String, Object> row = JDBI.withHandle(h -> h.createQuery("SELECT status, total_tokens, user_id "
+        Map<String, Object> stored = JDBI.withHandle(h -> h.createQuery("SELECT status, total_tokens, user_id "
                 + "FROM request_history WHERE id = :id").bind("id", id).mapToMap().one());
-        assertThat(row).containsEntry("status", "success").containsEntry("total_tokens", 8L)
+        assertThat(stored).containsEntry("status", "success").containsEntry("total_tokens", 8L)
                 .containsEntry("user_id", user);
         assertThat(queuedFor(user)).isEqualTo(2);
+    }
+
+    @Test
+    void aClosingWaitsForItsOpening() throws Exception {
+        String user = "user-" + UUID.randomUUID();
+        UUID first = UUID.randomUUID();
+        WRITER.close(WRITER.open(pending(first, user, "held")), outcome(first, 1, BigDecimal.ONE), events(1, user));
+        UUID id = UUID.randomUUID();
+        OpenRow row;
+        CompletableFuture<Boolean> closed;
+        try (Handle holder = JDBI.open()) {
+            // The opening reopens this session, so it waits for the lock until the holder lets go.
+            holder.begin();
+            holder.createQuery("SELECT 1 FROM session_history WHERE user_id = :user FOR UPDATE")
+                    .bind("user", user).mapTo(Integer.class).one();
+            row = WRITER.open(pending(id, user, "held"));
+            closed = WRITER.closeLater(row, outcome(id, 4, BigDecimal.ONE), events(2, user));
+            Thread.sleep(300);
+            assertThat(row.written()).isNotDone();
+            assertThat(closed).isNotDone();
+            holder.rollback();
+        }
+        assertThat(closed.get(10, TimeUnit.SECONDS)).isTrue();
+        Map<String, Object> history = JDBI.withHandle(h -> h.createQuery("SELECT status, total_tokens "
+                + "FROM request_history WHERE id = :id").bind("id", id).mapToMap().one());
+        assertThat(history).containsEntry("status", "success").containsEntry("total_tokens", 4L);
+        assertThat(queuedFor(user)).isEqualTo(3);
+        assertThat((long) JDBI.withHandle(h -> h.createQuery("SELECT total_requests FROM session_history "
+                + "WHERE user_id = :user").bind("user", user).mapTo(Long.class).one())).isEqualTo(2L);
     }
 
     @Test

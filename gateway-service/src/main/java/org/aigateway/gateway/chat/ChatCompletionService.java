@@ -9,6 +9,7 @@ import org.aigateway.gateway.auth.Caller;
 import org.aigateway.gateway.chat.ChatRequestValidator.ValidChatRequest;
 import org.aigateway.gateway.history.HistoryContent;
 import org.aigateway.gateway.history.HistoryWriter;
+import org.aigateway.gateway.history.HistoryWriter.OpenRow;
 import org.aigateway.gateway.history.RequestHistoryDao.Outcome;
 import org.aigateway.gateway.history.RequestHistoryDao.Pending;
 import org.aigateway.gateway.model.ModelCatalog;
@@ -29,9 +30,9 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Runs one chat completion: validates it, opens its history row as {@code pending}, calls the model's provider and
- * closes the row — {@code success} (tokens, cost, latency), {@code error}, or for streams also {@code cancelled} when
- * the client left — together with the request's events in the outbox.
+ * Runs one chat completion: validates it, opens its history row as {@code pending} while it calls the model's
+ * provider, and closes the row — {@code success} (tokens, cost, latency), {@code error}, or for streams also
+ * {@code cancelled} when the client left — together with the request's events in the outbox.
  */
 public class ChatCompletionService {
     static final String REQUEST_TYPE = "chat.completion";
@@ -87,29 +88,29 @@ public class ChatCompletionService {
     public ChatResult complete(Caller caller, ChatRequest chat) {
         ValidChatRequest request = chat.request();
         ModelCatalog.Model model = request.model();
-        Pending pending = open(caller, chat, false);
+        OpenRow row = open(caller, chat, false);
         long upstreamStarted = System.nanoTime();
         ProviderResponse response;
         try {
             response = model.provider().complete(upstreamRequest(request));
         } catch (UpstreamException e) {
             ApiException clientError = e.clientError();
-            close(pending, errorOutcome(pending, clientError.getMessage(), e.upstreamStatus(), clientError.getStatus(),
+            close(row, errorOutcome(row, clientError.getMessage(), e.upstreamStatus(), clientError.getStatus(),
                     chat.startedNanos()), elapsedMs(upstreamStarted));
-            return new ChatResult(pending.id(), clientError.getStatus(), clientError.toBody());
+            return new ChatResult(row.id(), clientError.getStatus(), clientError.toBody());
         } catch (RuntimeException e) {
-            close(pending, errorOutcome(pending, "gateway error: " + e.getClass().getSimpleName(), null, 500,
+            close(row, errorOutcome(row, "gateway error: " + e.getClass().getSimpleName(), null, 500,
                     chat.startedNanos()), elapsedMs(upstreamStarted));
             throw e;
         }
         // The provider has answered and billed: a failure to record it must not be recorded as a failed request.
         long upstreamMs = elapsedMs(upstreamStarted);
         TokenUsage usage = response.usage();
-        close(pending, new Outcome(pending.id(), "success", content.response(response.body()), null, 200, 200,
+        close(row, new Outcome(row.id(), "success", content.response(response.body()), null, 200, 200,
                 usage.promptTokens(), usage.completionTokens(), usage.totalTokens(), usage.cachedTokens(),
                 usage.cacheCreationTokens(), model.pricing().cost(usage), elapsedMs(chat.startedNanos()), null),
                 upstreamMs);
-        return new ChatResult(pending.id(), 200, response.body());
+        return new ChatResult(row.id(), 200, response.body());
     }
 
     /**
@@ -119,7 +120,7 @@ public class ChatCompletionService {
     public void stream(Caller caller, ChatRequest chat, EventStreamClient client) {
         ValidChatRequest request = chat.request();
         ModelCatalog.Model model = request.model();
-        Pending pending = open(caller, chat, true);
+        OpenRow row = open(caller, chat, true);
         ObjectNode upstreamRequest = upstreamRequest(request);
         // Always ask for usage, so streamed requests are billed exactly; the client sees it only if it asked too.
         boolean clientWantsUsage = request.body().path("stream_options").path("include_usage").asBoolean(false);
@@ -127,8 +128,8 @@ public class ChatCompletionService {
                 ? (ObjectNode) upstreamRequest.get("stream_options") : upstreamRequest.putObject("stream_options");
         streamOptions.put("include_usage", true);
 
-        StreamedCompletion stream = new StreamedCompletion(pending.id(), request.body(), clientWantsUsage, client,
-                mapper, chat.startedNanos(), (ended, result) -> closeStream(pending, model, result));
+        StreamedCompletion stream = new StreamedCompletion(row.id(), request.body(), clientWantsUsage, client,
+                mapper, chat.startedNanos(), (ended, result) -> closeStream(row, model, result));
         try {
             stream.attach(model.provider().stream(upstreamRequest, stream));
         } catch (RuntimeException e) {
@@ -137,31 +138,32 @@ public class ChatCompletionService {
         }
     }
 
-    private void closeStream(Pending pending, ModelCatalog.Model model, StreamedCompletion.Result result) {
+    private void closeStream(OpenRow row, ModelCatalog.Model model, StreamedCompletion.Result result) {
         CompletableFuture<Boolean> closed;
         try {
             TokenUsage usage = result.usage();
-            Outcome outcome = new Outcome(pending.id(), result.status(),
+            Outcome outcome = new Outcome(row.id(), result.status(),
                     result.answer() == null ? null : content.response(result.answer()), result.errorMessage(),
                     result.upstreamStatus(), result.httpStatus(), usage.promptTokens(), usage.completionTokens(),
                     usage.totalTokens(), usage.cachedTokens(), usage.cacheCreationTokens(), model.pricing().cost(usage),
                     result.responseTimeMs(), result.timeToFirstTokenMs());
             // Not waited for: the thread that delivered the last chunk serves other streams.
-            closed = history.closeLater(pending, outcome, events(pending, outcome, result.upstreamMs()));
+            closed = history.closeLater(row, outcome, events(row, outcome, result.upstreamMs()));
         } catch (RuntimeException e) {
             closed = CompletableFuture.failedFuture(e);
         }
         closed.whenComplete((wasClosed, failure) -> {
             if (failure != null) {
                 // The row stays pending; the pending-request sweep closes it later.
-                LOG.error("Recording the end of streamed request {} failed", pending.id(), failure);
+                LOG.error("Recording the end of streamed request {} failed", row.id(), failure);
             } else if (wasClosed) {
                 eventsQueued.run();
             }
         });
     }
 
-    private Pending open(Caller caller, ChatRequest chat, boolean stream) {
+    /** Starts writing the request's pending row; the upstream is called while it is written. */
+    private OpenRow open(Caller caller, ChatRequest chat, boolean stream) {
         ValidChatRequest request = chat.request();
         ModelCatalog.Model model = request.model();
         // Microseconds: the precision PostgreSQL keeps, so the event's timestamp equals the stored created_at.
@@ -169,8 +171,7 @@ public class ChatCompletionService {
         Pending pending = new Pending(RandomUuids.next(), createdAt, caller.userId(), caller.keyId(), chat.sessionId(),
                 model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, stream, content.request(request.body()),
                 gatewayInstance);
-        history.open(pending);
-        return pending;
+        return history.open(pending);
     }
 
     private static ObjectNode upstreamRequest(ValidChatRequest request) {
@@ -180,26 +181,26 @@ public class ChatCompletionService {
     }
 
     /** Closes the row with its events. */
-    private void close(Pending pending, Outcome outcome, long upstreamMs) {
-        if (history.close(pending, outcome, events(pending, outcome, upstreamMs))) {
+    private void close(OpenRow row, Outcome outcome, long upstreamMs) {
+        if (history.close(row, outcome, events(row, outcome, upstreamMs))) {
             eventsQueued.run();
         }
     }
 
     /** The request's events; the usage event carries the request as history keeps it, never more. */
-    private List<OutboxMessage> events(Pending pending, Outcome outcome, long upstreamMs) {
+    private List<OutboxMessage> events(OpenRow row, Outcome outcome, long upstreamMs) {
         JsonNode recordedRequest;
         try {
-            recordedRequest = mapper.readTree(pending.requestJson());
+            recordedRequest = mapper.readTree(row.pending().requestJson());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("history content is always JSON", e);
         }
-        return events.forOutcome(pending, outcome, upstreamMs, recordedRequest);
+        return events.forOutcome(row.pending(), outcome, upstreamMs, recordedRequest);
     }
 
-    private static Outcome errorOutcome(Pending pending, String message, Integer upstreamStatus, int httpStatus,
+    private static Outcome errorOutcome(OpenRow row, String message, Integer upstreamStatus, int httpStatus,
                                         long started) {
-        return new Outcome(pending.id(), "error", null, message, upstreamStatus, httpStatus, 0, 0, 0, 0, 0,
+        return new Outcome(row.id(), "error", null, message, upstreamStatus, httpStatus, 0, 0, 0, 0, 0,
                 BigDecimal.ZERO, elapsedMs(started), null);
     }
 

@@ -20,7 +20,8 @@ import java.util.concurrent.CompletableFuture;
  * the openings queued while a statement runs go into the next statement together, and so do the closings, each
  * batch in one statement and commit.
  * A closing is acknowledged only after its commit is flushed; an opening's commit is not waited for (see
- * {@link RequestHistoryDao#openAll}).
+ * {@link RequestHistoryDao#openAll}), and neither is the opening itself: it is written while the request goes on to
+ * its upstream, and the request's closing waits for it.
  */
 public class HistoryWriter implements Managed {
     /**
@@ -41,6 +42,13 @@ public class HistoryWriter implements Managed {
 
     /** A request to close: its opening (to restore a lost row) and how it ended, with its events. */
     private record Close(Pending pending, Closing closing) {
+    }
+
+    /** A request whose row is being opened: {@code written} completes once the opening committed, or failed. */
+    public record OpenRow(Pending pending, CompletableFuture<Boolean> written) {
+        public UUID id() {
+            return pending.id();
+        }
     }
 
     private final Jdbi jdbi;
@@ -64,23 +72,37 @@ public class HistoryWriter implements Managed {
                 metrics.histogram("history.closings.batch-size"), metrics.timer("history.closings.write"));
     }
 
-    /** Opens the request's row; returns once it is written. */
-    public void open(Pending pending) {
-        openings.write(pending);
+    /**
+     * Starts writing the request's pending row and returns at once, so that the row is written while the request
+     * calls its upstream rather than before: a lone request saves the opening's round trip.
+     */
+    public OpenRow open(Pending pending) {
+        return new OpenRow(pending, openings.writeLater(pending));
     }
 
     /**
-     * Closes the row with its events and returns whether this closed it (false: it was closed before, by the
-     * pending-request sweep); returns once the commit is durable.
+     * Closes the row with its events, once its opening is written, and returns whether this closed it (false: it was
+     * closed before, by the pending-request sweep); returns once the commit is durable. Should the opening have
+     * failed, the closing writes the row itself.
      */
-    public boolean close(Pending pending, RequestHistoryDao.Outcome outcome, List<OutboxMessage> events) {
-        return closings.write(new Close(pending, new Closing(outcome, events)));
+    public boolean close(OpenRow row, RequestHistoryDao.Outcome outcome, List<OutboxMessage> events) {
+        settled(row.written()).join();
+        return closings.write(new Close(row.pending(), new Closing(outcome, events)));
     }
 
     /** {@link #close}, written by a background thread, for callers that must not wait for the database. */
-    public CompletableFuture<Boolean> closeLater(Pending pending, RequestHistoryDao.Outcome outcome,
+    public CompletableFuture<Boolean> closeLater(OpenRow row, RequestHistoryDao.Outcome outcome,
                                                  List<OutboxMessage> events) {
-        return closings.writeLater(new Close(pending, new Closing(outcome, events)));
+        Close close = new Close(row.pending(), new Closing(outcome, events));
+        return settled(row.written()).thenCompose(ignored -> closings.writeLater(close));
+    }
+
+    /**
+     * Completes normally when the opening did, however it ended: a closing that finds no row (its opening failed,
+     * or a database crash lost it) writes the row again with its outcome.
+     */
+    private static CompletableFuture<Void> settled(CompletableFuture<Boolean> opening) {
+        return opening.handle((opened, failure) -> null);
     }
 
     @Override
