@@ -178,6 +178,8 @@ class HistoryWriterTest {
             holder.rollback();
         }
         assertThat(closed.get(10, TimeUnit.SECONDS)).isTrue();
+        // The opening wrote the row; a closing that had not waited for it would have written it first instead.
+        assertThat(row.written().get(10, TimeUnit.SECONDS)).isTrue();
         Map<String, Object> history = JDBI.withHandle(h -> h.createQuery("SELECT status, total_tokens "
                 + "FROM request_history WHERE id = :id").bind("id", id).mapToMap().one());
         assertThat(history).containsEntry("status", "success").containsEntry("total_tokens", 4L);

@@ -30,8 +30,8 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
 /**
- * Runs one chat completion: validates it, opens its history row as {@code pending} while it calls the model's
- * provider, and closes the row — {@code success} (tokens, cost, latency), {@code error}, or for streams also
+ * Runs one chat completion: validates it, opens its history row as {@code pending} (for whole answers while it
+ * calls the model's provider, for streams before), and closes the row — {@code success} (tokens, cost, latency), {@code error}, or for streams also
  * {@code cancelled} when the client left — together with the request's events in the outbox.
  */
 public class ChatCompletionService {
@@ -121,6 +121,9 @@ public class ChatCompletionService {
         ValidChatRequest request = chat.request();
         ModelCatalog.Model model = request.model();
         OpenRow row = open(caller, chat, true);
+        // A stream's answer reaches its client before its closing is written, so its row must exist before the
+        // upstream is called: should the database be unreachable, the request fails here, before it is billed.
+        row.awaitWritten();
         ObjectNode upstreamRequest = upstreamRequest(request);
         // Always ask for usage, so streamed requests are billed exactly; the client sees it only if it asked too.
         boolean clientWantsUsage = request.body().path("stream_options").path("include_usage").asBoolean(false);
@@ -162,7 +165,7 @@ public class ChatCompletionService {
         });
     }
 
-    /** Starts writing the request's pending row; the upstream is called while it is written. */
+    /** Starts writing the request's pending row. */
     private OpenRow open(Caller caller, ChatRequest chat, boolean stream) {
         ValidChatRequest request = chat.request();
         ModelCatalog.Model model = request.model();

@@ -6,6 +6,8 @@ import org.aigateway.gateway.history.RequestHistoryDao.Closing;
 import org.aigateway.gateway.history.RequestHistoryDao.Pending;
 import org.aigateway.gateway.outbox.OutboxMessage;
 import org.jdbi.v3.core.Jdbi;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -24,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
  * its upstream, and the request's closing waits for it.
  */
 public class HistoryWriter implements Managed {
+    private static final Logger LOG = LoggerFactory.getLogger(HistoryWriter.class);
     /**
      * Rows per statement: enough for every request of a busy instance, small enough to keep a statement quick; and
      * at most about this much request, response and event text in one statement, however large single ones are.
@@ -48,6 +51,11 @@ public class HistoryWriter implements Managed {
     public record OpenRow(Pending pending, CompletableFuture<Boolean> written) {
         public UUID id() {
             return pending.id();
+        }
+
+        /** Waits until the row is written; throws what writing it threw. */
+        public void awaitWritten() {
+            WriteBatcher.await(written);
         }
     }
 
@@ -86,7 +94,7 @@ public class HistoryWriter implements Managed {
      * failed, the closing writes the row itself.
      */
     public boolean close(OpenRow row, RequestHistoryDao.Outcome outcome, List<OutboxMessage> events) {
-        settled(row.written()).join();
+        settled(row).join();
         return closings.write(new Close(row.pending(), new Closing(outcome, events)));
     }
 
@@ -94,15 +102,20 @@ public class HistoryWriter implements Managed {
     public CompletableFuture<Boolean> closeLater(OpenRow row, RequestHistoryDao.Outcome outcome,
                                                  List<OutboxMessage> events) {
         Close close = new Close(row.pending(), new Closing(outcome, events));
-        return settled(row.written()).thenCompose(ignored -> closings.writeLater(close));
+        return settled(row).thenCompose(ignored -> closings.writeLater(close));
     }
 
     /**
-     * Completes normally when the opening did, however it ended: a closing that finds no row (its opening failed,
-     * or a database crash lost it) writes the row again with its outcome.
+     * Completes normally when the row's opening did, however it ended: a closing that finds no row (its opening
+     * failed, or a database crash lost it) writes the row again with its outcome.
      */
-    private static CompletableFuture<Void> settled(CompletableFuture<Boolean> opening) {
-        return opening.handle((opened, failure) -> null);
+    private static CompletableFuture<Void> settled(OpenRow row) {
+        return row.written().handle((opened, failure) -> {
+            if (failure != null) {
+                LOG.warn("Opening the history row of request {} failed; its closing writes it", row.id(), failure);
+            }
+            return null;
+        });
     }
 
     @Override
