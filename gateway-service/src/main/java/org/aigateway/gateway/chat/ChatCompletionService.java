@@ -31,8 +31,9 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Runs one chat completion: validates it, opens its history row as {@code pending} (for whole answers while it
- * calls the model's provider, for streams before), and closes the row — {@code success} (tokens, cost, latency), {@code error}, or for streams also
- * {@code cancelled} when the client left — together with the request's events in the outbox.
+ * calls the model's provider, for streams before), and closes the row — {@code success} (tokens, cost, latency),
+ * {@code error}, or for streams also {@code cancelled} when the client left — together with the request's events in
+ * the outbox.
  */
 public class ChatCompletionService {
     static final String REQUEST_TYPE = "chat.completion";
@@ -88,18 +89,18 @@ public class ChatCompletionService {
     public ChatResult complete(Caller caller, ChatRequest chat) {
         ValidChatRequest request = chat.request();
         ModelCatalog.Model model = request.model();
-        OpenRow row = open(caller, chat, false);
+        OpenRow row = history.open(pending(caller, chat, false));
         long upstreamStarted = System.nanoTime();
         ProviderResponse response;
         try {
             response = model.provider().complete(upstreamRequest(request));
         } catch (UpstreamException e) {
             ApiException clientError = e.clientError();
-            close(row, errorOutcome(row, clientError.getMessage(), e.upstreamStatus(), clientError.getStatus(),
+            close(row, errorOutcome(row.id(), clientError.getMessage(), e.upstreamStatus(), clientError.getStatus(),
                     chat.startedNanos()), elapsedMs(upstreamStarted));
             return new ChatResult(row.id(), clientError.getStatus(), clientError.toBody());
         } catch (RuntimeException e) {
-            close(row, errorOutcome(row, "gateway error: " + e.getClass().getSimpleName(), null, 500,
+            close(row, errorOutcome(row.id(), "gateway error: " + e.getClass().getSimpleName(), null, 500,
                     chat.startedNanos()), elapsedMs(upstreamStarted));
             throw e;
         }
@@ -120,10 +121,9 @@ public class ChatCompletionService {
     public void stream(Caller caller, ChatRequest chat, EventStreamClient client) {
         ValidChatRequest request = chat.request();
         ModelCatalog.Model model = request.model();
-        OpenRow row = open(caller, chat, true);
         // A stream's answer reaches its client before its closing is written, so its row must exist before the
         // upstream is called: should the database be unreachable, the request fails here, before it is billed.
-        row.awaitWritten();
+        OpenRow row = history.openWritten(pending(caller, chat, true));
         ObjectNode upstreamRequest = upstreamRequest(request);
         // Always ask for usage, so streamed requests are billed exactly; the client sees it only if it asked too.
         boolean clientWantsUsage = request.body().path("stream_options").path("include_usage").asBoolean(false);
@@ -151,7 +151,7 @@ public class ChatCompletionService {
                     usage.totalTokens(), usage.cachedTokens(), usage.cacheCreationTokens(), model.pricing().cost(usage),
                     result.responseTimeMs(), result.timeToFirstTokenMs());
             // Not waited for: the thread that delivered the last chunk serves other streams.
-            closed = history.closeLater(row, outcome, events(row, outcome, result.upstreamMs()));
+            closed = history.closeLater(row, outcome, events(row.pending(), outcome, result.upstreamMs()));
         } catch (RuntimeException e) {
             closed = CompletableFuture.failedFuture(e);
         }
@@ -165,16 +165,15 @@ public class ChatCompletionService {
         });
     }
 
-    /** Starts writing the request's pending row. */
-    private OpenRow open(Caller caller, ChatRequest chat, boolean stream) {
+    /** The request's pending row. */
+    private Pending pending(Caller caller, ChatRequest chat, boolean stream) {
         ValidChatRequest request = chat.request();
         ModelCatalog.Model model = request.model();
         // Microseconds: the precision PostgreSQL keeps, so the event's timestamp equals the stored created_at.
         Instant createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        Pending pending = new Pending(RandomUuids.next(), createdAt, caller.userId(), caller.keyId(), chat.sessionId(),
+        return new Pending(RandomUuids.next(), createdAt, caller.userId(), caller.keyId(), chat.sessionId(),
                 model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, stream, content.request(request.body()),
                 gatewayInstance);
-        return history.open(pending);
     }
 
     private static ObjectNode upstreamRequest(ValidChatRequest request) {
@@ -185,25 +184,25 @@ public class ChatCompletionService {
 
     /** Closes the row with its events. */
     private void close(OpenRow row, Outcome outcome, long upstreamMs) {
-        if (history.close(row, outcome, events(row, outcome, upstreamMs))) {
+        if (history.close(row, outcome, events(row.pending(), outcome, upstreamMs))) {
             eventsQueued.run();
         }
     }
 
     /** The request's events; the usage event carries the request as history keeps it, never more. */
-    private List<OutboxMessage> events(OpenRow row, Outcome outcome, long upstreamMs) {
+    private List<OutboxMessage> events(Pending pending, Outcome outcome, long upstreamMs) {
         JsonNode recordedRequest;
         try {
-            recordedRequest = mapper.readTree(row.pending().requestJson());
+            recordedRequest = mapper.readTree(pending.requestJson());
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("history content is always JSON", e);
         }
-        return events.forOutcome(row.pending(), outcome, upstreamMs, recordedRequest);
+        return events.forOutcome(pending, outcome, upstreamMs, recordedRequest);
     }
 
-    private static Outcome errorOutcome(OpenRow row, String message, Integer upstreamStatus, int httpStatus,
+    private static Outcome errorOutcome(UUID id, String message, Integer upstreamStatus, int httpStatus,
                                         long started) {
-        return new Outcome(row.id(), "error", null, message, upstreamStatus, httpStatus, 0, 0, 0, 0, 0,
+        return new Outcome(id, "error", null, message, upstreamStatus, httpStatus, 0, 0, 0, 0, 0,
                 BigDecimal.ZERO, elapsedMs(started), null);
     }
 

@@ -52,11 +52,6 @@ public class HistoryWriter implements Managed {
         public UUID id() {
             return pending.id();
         }
-
-        /** Waits until the row is written; throws what writing it threw. */
-        public void awaitWritten() {
-            WriteBatcher.await(written);
-        }
     }
 
     private final Jdbi jdbi;
@@ -86,6 +81,11 @@ public class HistoryWriter implements Managed {
      */
     public OpenRow open(Pending pending) {
         return new OpenRow(pending, openings.writeLater(pending));
+    }
+
+    /** Opens the request's row and returns once it is written; throws what writing it threw. */
+    public OpenRow openWritten(Pending pending) {
+        return new OpenRow(pending, CompletableFuture.completedFuture(openings.write(pending)));
     }
 
     /**

@@ -72,11 +72,6 @@ final class WriteBatcher<T, R> {
         if (!result.isDone() && slots.tryAcquire()) {
             writeQueued();
         }
-        return await(result);
-    }
-
-    /** Waits for a write's result; throws what the write threw. */
-    static <R> R await(CompletableFuture<R> result) {
         try {
             return result.join();
         } catch (CompletionException e) {
