@@ -455,6 +455,12 @@ if has_part chat; then
   unset WRK_BODY_FILE
   stop "$portkey_pid"
   curl -fs "http://127.0.0.1:$GATEWAY_ADMIN_PORT/metrics" >"$WORK/gateway-metrics-after-chat.json" || true
+  # Which of the chat part's rows were written whole (their requests ended within history.pendingRowDelay) and which
+  # were opened as pending first; warm-up included.
+  for kind in records closings; do
+    record "chat.gateway.history_${kind}_rows" "$(sed -n "s/.*\"history\.$kind\.rows\":{\"count\":\([0-9]*\).*/\1/p" \
+      "$WORK/gateway-metrics-after-chat.json")"
+  done
 
   # The floor under the gateway's latency: a lone request waits for one commit that is flushed to the WAL (its closing).
   if command -v pgbench >/dev/null 2>&1; then

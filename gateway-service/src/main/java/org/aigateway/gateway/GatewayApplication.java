@@ -138,9 +138,9 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
 
         long maxBodyBytes = configuration.getMaxRequestBodySize().toBytes();
         RequestHistoryDao history = jdbi.onDemand(RequestHistoryDao.class);
-        HistoryWriter historyWriter = new HistoryWriter(jdbi, environment.metrics());
+        HistoryWriter historyWriter = configuration.getHistory().buildWriter(jdbi, environment.metrics());
         environment.lifecycle().manage(historyWriter);
-        HistoryContent historyContent = configuration.getHistory().build(environment.getObjectMapper());
+        HistoryContent historyContent = configuration.getHistory().buildContent(environment.getObjectMapper());
         environment.jersey().register(new RequestSizeLimitFilter(maxBodyBytes));
         environment.jersey().register(new ChatCompletionResource(
                 new ChatCompletionService(new ChatRequestValidator(catalog), historyWriter,

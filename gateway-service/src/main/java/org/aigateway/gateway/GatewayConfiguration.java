@@ -11,7 +11,7 @@ import jakarta.validation.Valid;
 import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.NotEmpty;
 import jakarta.validation.constraints.NotNull;
-import org.aigateway.gateway.history.HistoryContentFactory;
+import org.aigateway.gateway.history.HistoryFactory;
 import org.aigateway.gateway.model.ModelRoute;
 import org.aigateway.gateway.outbox.OutboxRelayFactory;
 import org.aigateway.gateway.provider.ProviderFactory;
@@ -59,7 +59,7 @@ public class GatewayConfiguration extends Configuration {
 
     @Valid
     @NotNull
-    private HistoryContentFactory history = new HistoryContentFactory();
+    private HistoryFactory history = new HistoryFactory();
 
     /**
      * Verified keys are remembered this long, saving a database read per request; a revoked key keeps working on a
@@ -154,12 +154,12 @@ public class GatewayConfiguration extends Configuration {
     }
 
     @JsonProperty
-    public HistoryContentFactory getHistory() {
+    public HistoryFactory getHistory() {
         return history;
     }
 
     @JsonProperty
-    public void setHistory(HistoryContentFactory history) {
+    public void setHistory(HistoryFactory history) {
         this.history = history;
     }
 

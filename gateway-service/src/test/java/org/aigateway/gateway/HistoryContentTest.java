@@ -11,7 +11,7 @@ import io.dropwizard.util.DataSize;
 import jakarta.validation.ConstraintViolation;
 import org.aigateway.gateway.history.HistoryContent;
 import org.aigateway.gateway.history.HistoryContent.Mode;
-import org.aigateway.gateway.history.HistoryContentFactory;
+import org.aigateway.gateway.history.HistoryFactory;
 import org.aigateway.support.testing.TestDatabase;
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterAll;
@@ -307,32 +307,32 @@ class HistoryContentTest {
 
     @Test
     void theFactoryReadsTheModeAndRefusesPatternsThatDoNotCompile() throws Exception {
-        HistoryContentFactory factory = MAPPER.readValue("""
+        HistoryFactory factory = MAPPER.readValue("""
                 {"content": "redacted", "redactPatterns": ["secret-[0-9]+"], "maxStoredBytes": "2KiB"}""",
-                HistoryContentFactory.class);
-        HistoryContentFactory defaults = new HistoryContentFactory();
-        HistoryContentFactory broken = MAPPER.readValue("{\"redactPatterns\": [\"([a-z\"]}",
-                HistoryContentFactory.class);
+                HistoryFactory.class);
+        HistoryFactory defaults = new HistoryFactory();
+        HistoryFactory broken = MAPPER.readValue("{\"redactPatterns\": [\"([a-z\"]}",
+                HistoryFactory.class);
 
         assertThat(factory.getContent()).isEqualTo(Mode.REDACTED);
         assertThat(factory.getMaxStoredBytes()).isEqualTo(DataSize.kibibytes(2));
-        assertThat(tree(factory.build(MAPPER).request(message("secret-42 jane.doe@example.com")))
+        assertThat(tree(factory.buildContent(MAPPER).request(message("secret-42 jane.doe@example.com")))
                 .path("messages").get(0).path("content").asText()).isEqualTo("[REDACTED] jane.doe@example.com");
         assertThat(defaults.getContent()).isEqualTo(Mode.FULL);
-        assertThat(tree(defaults.build(MAPPER).request(message("jane.doe@example.com"))).path("messages").get(0)
+        assertThat(tree(defaults.buildContent(MAPPER).request(message("jane.doe@example.com"))).path("messages").get(0)
                 .path("content").asText()).isEqualTo("jane.doe@example.com");
         assertThat(Validators.newValidator().validate(factory)).isEmpty();
         assertThat(Validators.newValidator().validate(defaults)).isEmpty();
-        Set<ConstraintViolation<HistoryContentFactory>> violations = Validators.newValidator().validate(broken);
+        Set<ConstraintViolation<HistoryFactory>> violations = Validators.newValidator().validate(broken);
         assertThat(violations).extracting(ConstraintViolation::getMessage)
                 .containsExactly("every history.redactPatterns entry must be a valid regular expression");
     }
 
     private static HistoryContent content(Mode mode, long maxStoredBytes) {
-        HistoryContentFactory defaults = new HistoryContentFactory();
+        HistoryFactory defaults = new HistoryFactory();
         defaults.setContent(mode);
         defaults.setMaxStoredBytes(DataSize.bytes(maxStoredBytes));
-        return defaults.build(MAPPER);
+        return defaults.buildContent(MAPPER);
     }
 
     private static JsonNode message(String text) {

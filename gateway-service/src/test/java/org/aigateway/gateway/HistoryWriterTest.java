@@ -17,11 +17,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -42,16 +44,27 @@ class HistoryWriterTest {
     private static final Jdbi JDBI = Jdbi.create(DB::connect).installPlugin(new SqlObjectPlugin())
             .installPlugin(new PostgresPlugin());
     private static final MetricRegistry METRICS = new MetricRegistry();
-    private static final HistoryWriter WRITER = new HistoryWriter(JDBI, METRICS);
+    /** Writes every pending row at once. */
+    private static final HistoryWriter WRITER = new HistoryWriter(JDBI, METRICS, Duration.ZERO);
+    private static final MetricRegistry DEFERRING_METRICS = new MetricRegistry();
+    /** Writes a pending row only after its request ran for 150 ms. */
+    private static final HistoryWriter DEFERRING = new HistoryWriter(JDBI, DEFERRING_METRICS, Duration.ofMillis(150));
+    /** Never writes a pending row while a test runs. */
+    private static final HistoryWriter NEVER_OPENING = new HistoryWriter(JDBI, new MetricRegistry(),
+            Duration.ofMinutes(1));
 
     @BeforeAll
     static void start() {
         WRITER.start();
+        DEFERRING.start();
+        NEVER_OPENING.start();
     }
 
     @AfterAll
     static void stop() throws Exception {
         WRITER.stop();
+        DEFERRING.stop();
+        NEVER_OPENING.stop();
     }
 
     @Test
@@ -189,6 +202,128 @@ class HistoryWriterTest {
     }
 
     @Test
+    void aRequestEndingWithinTheDelayIsWrittenOnceWhole() {
+        String user = "user-" + UUID.randomUUID();
+        UUID id = UUID.randomUUID();
+        Pending pending = pending(id, user, "quick");
+        OpenRow row = NEVER_OPENING.open(pending);
+        assertThat(rowsOf(user)).isZero();
+
+        assertThat(NEVER_OPENING.close(row, outcome(id, 9, new BigDecimal("0.25")), events(2, user))).isTrue();
+
+        assertThat(row.written()).isCompletedWithValue(false);
+        Map<String, Object> stored = JDBI.withHandle(h -> h.createQuery("SELECT status, user_id, session_id, "
+                + "provider, model, stream, request_data::text AS request, gateway_instance, total_tokens, cost, "
+                + "http_status, created_at, completed_at FROM request_history WHERE id = :id")
+                .bind("id", id).mapToMap().one());
+        assertThat(stored).containsEntry("status", "success").containsEntry("user_id", user)
+                .containsEntry("session_id", "quick").containsEntry("provider", "mock")
+                .containsEntry("model", "mock-1").containsEntry("stream", false)
+                .containsEntry("request", "{\"model\": \"mock-1\"}").containsEntry("gateway_instance", "test")
+                .containsEntry("total_tokens", 9L).containsEntry("http_status", 200);
+        assertThat((BigDecimal) stored.get("cost")).isEqualByComparingTo("0.25");
+        assertThat(((java.sql.Timestamp) stored.get("created_at")).toInstant()).isEqualTo(pending.createdAt());
+        assertThat(stored.get("completed_at")).isNotNull();
+        assertThat(queuedFor(user)).isEqualTo(2);
+        Map<String, Object> session = sessionOf(user, "quick");
+        assertThat(session).containsEntry("status", "active").containsEntry("total_requests", 1L)
+                .containsEntry("total_tokens", 9L);
+        // Closed again, it is neither counted nor queued twice.
+        assertThat(NEVER_OPENING.close(row, outcome(id, 9, new BigDecimal("0.25")), events(2, user))).isFalse();
+        assertThat(queuedFor(user)).isEqualTo(2);
+        assertThat(sessionOf(user, "quick")).containsEntry("total_requests", 1L);
+    }
+
+    @Test
+    void aRequestWrittenWholeReopensItsEndedSessionAndAddsToIt() {
+        String user = "user-" + UUID.randomUUID();
+        UUID first = UUID.randomUUID();
+        WRITER.close(WRITER.open(pending(first, user, "again")), outcome(first, 2, BigDecimal.ONE), events(1, user));
+        JDBI.useHandle(h -> h.execute("UPDATE session_history SET status = 'ended', ended_at = now(), "
+                + "duration_ms = 5 WHERE user_id = ?", user));
+        UUID id = UUID.randomUUID();
+
+        assertThat(NEVER_OPENING.closeLater(NEVER_OPENING.open(pending(id, user, "again")),
+                outcome(id, 3, new BigDecimal("0.5")), events(1, user)).join()).isTrue();
+
+        Map<String, Object> session = sessionOf(user, "again");
+        assertThat(session).containsEntry("status", "active").containsEntry("ended_at", null)
+                .containsEntry("duration_ms", null).containsEntry("total_requests", 2L)
+                .containsEntry("total_tokens", 5L);
+        assertThat((BigDecimal) session.get("total_cost")).isEqualByComparingTo("1.5");
+    }
+
+    @Test
+    void aRequestThatCannotBeWrittenWholeIsLeftPendingForTheSweep() {
+        String user = "user-" + UUID.randomUUID();
+        UUID later = UUID.randomUUID();
+        UUID now = UUID.randomUUID();
+        // Negative tokens break a CHECK constraint.
+        CompletableFuture<Boolean> closedLater = NEVER_OPENING.closeLater(NEVER_OPENING.open(pending(later, user,
+                "broken")), outcome(later, -1, BigDecimal.ONE), events(1, user));
+        assertThatThrownBy(closedLater::join).hasMessageContaining("check constraint");
+        assertThatThrownBy(() -> NEVER_OPENING.close(NEVER_OPENING.open(pending(now, user, "broken")),
+                outcome(now, -1, BigDecimal.ONE), events(1, user))).hasMessageContaining("check constraint");
+
+        Set<UUID> pending = JDBI.withHandle(h -> h.createQuery("SELECT id FROM request_history WHERE user_id = :user "
+                + "AND status = 'pending'").bind("user", user).mapTo(UUID.class).set());
+        assertThat(pending).containsExactlyInAnyOrder(later, now);
+        assertThat(queuedFor(user)).isZero();
+        assertThat(sessionOf(user, "broken")).containsEntry("status", "active").containsEntry("total_requests", 0L);
+    }
+
+    @Test
+    void requestsWrittenWholeAndRequestsOpenedFirstShareSessionsExactly() throws Exception {
+        String user = "user-" + UUID.randomUUID();
+        int threads = 16;
+        int perThread = 30;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        List<Future<?>> done = new ArrayList<>();
+        List<OpenRow> rows = java.util.Collections.synchronizedList(new ArrayList<>());
+        for (int t = 0; t < threads; t++) {
+            String session = "s" + (t % 3);
+            done.add(pool.submit(() -> {
+                for (int i = 0; i < perThread; i++) {
+                    UUID id = UUID.randomUUID();
+                    OpenRow row = DEFERRING.open(pending(id, user, session));
+                    rows.add(row);
+                    if (i % 3 == 0) {
+                        // Outlives the delay: its pending row is written, then closed.
+                        row.written().get(10, TimeUnit.SECONDS);
+                    }
+                    assertThat(DEFERRING.close(row, outcome(id, 10 + i % 7, new BigDecimal("0.000001")),
+                            events(2, user))).isTrue();
+                }
+                return null;
+            }));
+        }
+        for (Future<?> f : done) {
+            f.get(60, TimeUnit.SECONDS);
+        }
+        pool.shutdown();
+
+        long opened = rows.stream().filter(r -> r.written().join()).count();
+        assertThat(opened).isGreaterThanOrEqualTo(threads * 10L).isLessThan((long) threads * perThread);
+        assertThat(DEFERRING_METRICS.histogram("history.records.batch-size").getCount()).isPositive();
+        Map<String, Object> history = JDBI.withHandle(h -> h.createQuery("SELECT count(*) AS requests, "
+                        + "count(*) FILTER (WHERE status = 'pending') AS pending, sum(total_tokens)::bigint AS tokens, "
+                        + "sum(cost) AS cost FROM request_history WHERE user_id = :user")
+                .bind("user", user).mapToMap().one());
+        Map<String, Object> sessions = JDBI.withHandle(h -> h.createQuery("SELECT count(*) AS sessions, "
+                        + "sum(total_requests)::bigint AS requests, sum(total_tokens)::bigint AS tokens, "
+                        + "sum(total_cost) AS cost FROM session_history WHERE user_id = :user")
+                .bind("user", user).mapToMap().one());
+        assertThat(history.get("requests")).isEqualTo((long) threads * perThread);
+        assertThat(history.get("pending")).isEqualTo(0L);
+        assertThat(sessions.get("sessions")).isEqualTo(3L);
+        assertThat(sessions.get("requests")).isEqualTo(history.get("requests"));
+        assertThat(sessions.get("tokens")).isEqualTo(history.get("tokens"));
+        assertThat((BigDecimal) history.get("cost")).isEqualByComparingTo(new BigDecimal("0.00048"));
+        assertThat((BigDecimal) sessions.get("cost")).isEqualByComparingTo((BigDecimal) history.get("cost"));
+        assertThat(queuedFor(user)).isEqualTo(2L * threads * perThread);
+    }
+
+    @Test
     void openingsWithoutFlushLeaveTheConnectionDurable() {
         String setting = JDBI.withHandle(h -> {
             h.attach(RequestHistoryDao.class).openAll(List.of(pending(UUID.randomUUID(), "u-" + UUID.randomUUID(),
@@ -196,6 +331,17 @@ class HistoryWriterTest {
             return h.createQuery("SHOW synchronous_commit").mapTo(String.class).one();
         });
         assertThat(setting).isEqualTo("on");
+    }
+
+    private static long rowsOf(String user) {
+        return JDBI.withHandle(h -> h.createQuery("SELECT count(*) FROM request_history WHERE user_id = :user")
+                .bind("user", user).mapTo(Long.class).one());
+    }
+
+    private static Map<String, Object> sessionOf(String user, String session) {
+        return JDBI.withHandle(h -> h.createQuery("SELECT status, ended_at, duration_ms, total_requests, "
+                        + "total_tokens, total_cost FROM session_history WHERE user_id = :user AND session_id = :session")
+                .bind("user", user).bind("session", session).mapToMap().one());
     }
 
     private static long queuedFor(String user) {

@@ -128,6 +128,15 @@ public final class BenchmarkReport {
             row("Chat", "gateway events not yet published when its last run ended (outbox backlog)",
                     number(results.whole("chat.gateway.outbox_backlog"), 0), "", "");
         }
+        OptionalDouble whole = results.number("chat.gateway.history_records_rows");
+        OptionalDouble opened = results.number("chat.gateway.history_closings_rows");
+        if (whole.isPresent() && opened.isPresent() && whole.getAsDouble() + opened.getAsDouble() > 0) {
+            double all = whole.getAsDouble() + opened.getAsDouble();
+            row("Chat", "gateway history rows written whole (request ended within history.pendingRowDelay), "
+                            + "not opened as pending first; warm-up included",
+                    number(whole.getAsDouble(), 0) + " of " + number(all, 0) + " ("
+                            + number(100 * whole.getAsDouble() / all, 1) + "%)", "", "");
+        }
         addedLatency("p50", GOAL_ADDED_P50_CONCURRENCY, GOAL_ADDED_P50_MS);
         addedLatency("p99", GOAL_ADDED_P99_CONCURRENCY, GOAL_ADDED_P99_MS);
         results.number("postgres.commit_ms").ifPresent(ms -> row("PostgreSQL",

@@ -1,5 +1,6 @@
 package org.aigateway.gateway.history;
 
+import com.codahale.metrics.Meter;
 import com.codahale.metrics.MetricRegistry;
 import io.dropwizard.lifecycle.Managed;
 import org.aigateway.gateway.history.RequestHistoryDao.Closing;
@@ -9,6 +10,7 @@ import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
@@ -17,6 +19,8 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
+import static java.util.concurrent.CompletableFuture.failedFuture;
+
 /**
  * Opens and closes {@code request_history} rows for the requests running at the same time in shared statements:
  * the openings queued while a statement runs go into the next statement together, and so do the closings, each
@@ -24,6 +28,8 @@ import java.util.concurrent.CompletableFuture;
  * A closing is acknowledged only after its commit is flushed; an opening's commit is not waited for (see
  * {@link RequestHistoryDao#openAll}), and neither is the opening itself: it is written while the request goes on to
  * its upstream, and the request's closing waits for it.
+ * A whole answer's opening is written only once its request has run for the pending-row delay: a request that ends
+ * sooner takes its opening back, and its closing writes the row whole, with its outcome, in one statement.
  */
 public class HistoryWriter implements Managed {
     private static final Logger LOG = LoggerFactory.getLogger(HistoryWriter.class);
@@ -47,62 +53,132 @@ public class HistoryWriter implements Managed {
     private record Close(Pending pending, Closing closing) {
     }
 
-    /** A request whose row is being opened: {@code written} completes once the opening committed, or failed. */
-    public record OpenRow(Pending pending, CompletableFuture<Boolean> written) {
+    /** A request whose row is being opened, or waits to be. */
+    public static final class OpenRow {
+        private final Pending pending;
+        private final WriteBatcher.Queued<Boolean> opening;
+
+        private OpenRow(Pending pending, WriteBatcher.Queued<Boolean> opening) {
+            this.pending = pending;
+            this.opening = opening;
+        }
+
+        public Pending pending() {
+            return pending;
+        }
+
         public UUID id() {
             return pending.id();
+        }
+
+        /**
+         * Completes with true once the opening committed, with false if the closing took it back to write the row
+         * whole, or exceptionally if it failed.
+         */
+        public CompletableFuture<Boolean> written() {
+            return opening.result().thenApply(Boolean.TRUE::equals);
+        }
+    }
+
+    /** An opening written before it was asked for, on the caller's thread. */
+    private record Written(CompletableFuture<Boolean> result) implements WriteBatcher.Queued<Boolean> {
+        @Override
+        public boolean withdraw() {
+            return false;
         }
     }
 
     private final Jdbi jdbi;
     private final WriteBatcher<Pending, Boolean> openings;
     private final WriteBatcher<Close, Boolean> closings;
+    private final WriteBatcher<Close, Boolean> records;
+    private final Meter openedRows;
+    private final Meter closedRows;
+    private final Meter recordedRows;
 
     /**
-     * Reports rows per statement as {@code history.openings.batch-size} and {@code history.closings.batch-size}, and
-     * the time each statement took, commit included, as {@code history.openings.write} and
-     * {@code history.closings.write}.
+     * Reports rows per statement as {@code history.openings.batch-size}, {@code history.closings.batch-size} and
+     * {@code history.records.batch-size} (rows written whole), and the time each statement took, commit included, as
+     * {@code history.openings.write}, {@code history.closings.write} and {@code history.records.write}; and the rows
+     * each kind wrote as {@code history.openings.rows}, {@code history.closings.rows} and {@code history.records.rows}.
+     *
+     * @param pendingRowDelay how long a whole answer runs before its pending row is written
      */
-    public HistoryWriter(Jdbi jdbi, MetricRegistry metrics) {
+    public HistoryWriter(Jdbi jdbi, MetricRegistry metrics, Duration pendingRowDelay) {
         this.jdbi = jdbi;
+        this.openedRows = metrics.meter("history.openings.rows");
+        this.closedRows = metrics.meter("history.closings.rows");
+        this.recordedRows = metrics.meter("history.records.rows");
         this.openings = new WriteBatcher<>("history-open-writer", SLOTS_PER_KIND, LIMITS,
                 pending -> ROW_OVERHEAD_BYTES + length(pending.requestJson()), this::openAll,
-                metrics.histogram("history.openings.batch-size"), metrics.timer("history.openings.write"));
-        this.closings = new WriteBatcher<>("history-close-writer", SLOTS_PER_KIND, LIMITS,
-                close -> ROW_OVERHEAD_BYTES + length(close.closing().outcome().responseJson())
-                        + close.closing().events().stream().mapToLong(e -> length(e.payload())).sum(),
+                metrics.histogram("history.openings.batch-size"), metrics.timer("history.openings.write"),
+                pendingRowDelay);
+        this.closings = new WriteBatcher<>("history-close-writer", SLOTS_PER_KIND, LIMITS, HistoryWriter::weight,
                 this::closeAll,
-                metrics.histogram("history.closings.batch-size"), metrics.timer("history.closings.write"));
+                metrics.histogram("history.closings.batch-size"), metrics.timer("history.closings.write"),
+                Duration.ZERO);
+        this.records = new WriteBatcher<>("history-record-writer", SLOTS_PER_KIND, LIMITS,
+                close -> weight(close) + length(close.pending().requestJson()), this::recordAll,
+                metrics.histogram("history.records.batch-size"), metrics.timer("history.records.write"),
+                Duration.ZERO);
     }
 
     /**
-     * Starts writing the request's pending row and returns at once, so that the row is written while the request
-     * calls its upstream rather than before: a lone request saves the opening's round trip.
+     * Queues the request's pending row and returns at once: the row is written once the request has run for the
+     * pending-row delay, while it calls its upstream; a request that ends sooner is written once, by its closing.
      */
     public OpenRow open(Pending pending) {
-        return new OpenRow(pending, openings.writeLater(pending));
+        return new OpenRow(pending, openings.writeDeferred(pending));
     }
 
     /** Opens the request's row and returns once it is written; throws what writing it threw. */
     public OpenRow openWritten(Pending pending) {
-        return new OpenRow(pending, CompletableFuture.completedFuture(openings.write(pending)));
+        return new OpenRow(pending, new Written(CompletableFuture.completedFuture(openings.write(pending))));
     }
 
     /**
      * Closes the row with its events, once its opening is written, and returns whether this closed it (false: it was
      * closed before, by the pending-request sweep); returns once the commit is durable. Should the opening have
-     * failed, the closing writes the row itself.
+     * failed, the closing writes the row itself; should it not have been written yet, the closing takes it back and
+     * writes the row whole.
      */
     public boolean close(OpenRow row, RequestHistoryDao.Outcome outcome, List<OutboxMessage> events) {
+        Close close = new Close(row.pending(), new Closing(outcome, events));
+        if (row.opening.withdraw()) {
+            try {
+                return records.write(close);
+            } catch (RuntimeException e) {
+                openAfterFailedRecord(close, e).join();
+                throw e;
+            }
+        }
         settled(row).join();
-        return closings.write(new Close(row.pending(), new Closing(outcome, events)));
+        return closings.write(close);
     }
 
     /** {@link #close}, written by a background thread, for callers that must not wait for the database. */
     public CompletableFuture<Boolean> closeLater(OpenRow row, RequestHistoryDao.Outcome outcome,
                                                  List<OutboxMessage> events) {
         Close close = new Close(row.pending(), new Closing(outcome, events));
+        if (row.opening.withdraw()) {
+            return records.writeLater(close).exceptionallyCompose(
+                    failure -> openAfterFailedRecord(close, failure).thenCompose(ignored -> failedFuture(failure)));
+        }
         return settled(row).thenCompose(ignored -> closings.writeLater(close));
+    }
+
+    /**
+     * Writes the pending row of a request that could not be written whole, as its opening would have, so that it is
+     * not left out of the history: it stays pending, and the pending-request sweep closes it. Completes normally
+     * however that ends.
+     */
+    private CompletableFuture<Void> openAfterFailedRecord(Close close, Throwable recordFailure) {
+        return openings.writeLater(close.pending()).handle((opened, failure) -> {
+            if (failure != null) {
+                recordFailure.addSuppressed(failure);
+            }
+            return null;
+        });
     }
 
     /**
@@ -110,7 +186,7 @@ public class HistoryWriter implements Managed {
      * failed, or a database crash lost it) writes the row again with its outcome.
      */
     private static CompletableFuture<Void> settled(OpenRow row) {
-        return row.written().handle((opened, failure) -> {
+        return row.opening.result().handle((opened, failure) -> {
             if (failure != null) {
                 LOG.warn("Opening the history row of request {} failed; its closing writes it", row.id(), failure);
             }
@@ -122,16 +198,19 @@ public class HistoryWriter implements Managed {
     public void start() {
         openings.start();
         closings.start();
+        records.start();
     }
 
     @Override
     public void stop() throws InterruptedException {
         openings.stop(STOP_TIMEOUT_MS);
         closings.stop(STOP_TIMEOUT_MS);
+        records.stop(STOP_TIMEOUT_MS);
     }
 
     private List<Boolean> openAll(List<Pending> batch) {
         jdbi.useHandle(handle -> RequestHistoryDao.openAll(handle, batch, false));
+        openedRows.mark(batch.size());
         return Collections.nCopies(batch.size(), Boolean.TRUE);
     }
 
@@ -144,9 +223,23 @@ public class HistoryWriter implements Managed {
                     notClosed.stream().map(Close::pending).toList(),
                     notClosed.stream().map(Close::closing).toList())));
         }
+        closedRows.mark(closed.size());
         List<Boolean> results = new ArrayList<>(batch.size());
         batch.forEach(c -> results.add(closed.contains(c.pending().id())));
         return results;
+    }
+
+    private List<Boolean> recordAll(List<Close> batch) {
+        Set<UUID> recorded = jdbi.withHandle(handle -> RequestHistoryDao.recordAll(handle,
+                batch.stream().map(Close::pending).toList(), batch.stream().map(Close::closing).toList()));
+        recordedRows.mark(recorded.size());
+        return batch.stream().map(c -> recorded.contains(c.pending().id())).toList();
+    }
+
+    /** What a closing adds to a statement. */
+    private static long weight(Close close) {
+        return ROW_OVERHEAD_BYTES + length(close.closing().outcome().responseJson())
+                + close.closing().events().stream().mapToLong(e -> length(e.payload())).sum();
     }
 
     private static long length(String text) {

@@ -4,6 +4,7 @@ import org.aigateway.gateway.outbox.OutboxMessage;
 import org.aigateway.gateway.session.SessionDao;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.statement.Query;
+import org.jdbi.v3.core.statement.SqlStatement;
 import org.jdbi.v3.sqlobject.SqlObject;
 import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
@@ -54,9 +55,15 @@ public interface RequestHistoryDao extends SqlObject {
 
     /** {@link #openAll(List, boolean)} on a handle, for writers that need no SqlObject around one statement. */
     static void openAll(Handle handle, List<Pending> rows, boolean durable) {
-        Function<Function<Pending, Object>, String[]> column = value -> asText(rows, value);
-        handle.createUpdate(OPEN_ALL)
+        bindPending(handle.createUpdate(OPEN_ALL), rows)
                 .bind("synchronousCommit", durable ? null : "off")
+                .execute();
+    }
+
+    /** Binds the rows' columns as the arrays of {@link #PENDING_ARRAYS}. */
+    private static <S extends SqlStatement<S>> S bindPending(S statement, List<Pending> rows) {
+        Function<Function<Pending, Object>, String[]> column = value -> asText(rows, value);
+        return statement
                 .bind("ids", column.apply(Pending::id))
                 .bind("createdAts", column.apply(Pending::createdAt))
                 .bind("userIds", column.apply(Pending::userId))
@@ -68,8 +75,47 @@ public interface RequestHistoryDao extends SqlObject {
                 .bind("requestTypes", column.apply(Pending::requestType))
                 .bind("streams", column.apply(Pending::stream))
                 .bind("requests", column.apply(Pending::requestJson))
-                .bind("instances", column.apply(Pending::gatewayInstance))
-                .execute();
+                .bind("instances", column.apply(Pending::gatewayInstance));
+    }
+
+    /** Binds the outcomes' columns, all but their ids, as the arrays of {@link #OUTCOME_ARRAYS}. */
+    private static <S extends SqlStatement<S>> S bindOutcomes(S statement, List<Outcome> outcomes) {
+        Function<Function<Outcome, Object>, String[]> column = value -> asText(outcomes, value);
+        return statement
+                .bind("statuses", column.apply(Outcome::status))
+                .bind("responses", column.apply(Outcome::responseJson))
+                .bind("errorMessages", column.apply(Outcome::errorMessage))
+                .bind("upstreamStatuses", column.apply(Outcome::upstreamStatus))
+                .bind("httpStatuses", column.apply(Outcome::httpStatus))
+                .bind("promptTokens", column.apply(Outcome::promptTokens))
+                .bind("completionTokens", column.apply(Outcome::completionTokens))
+                .bind("totalTokens", column.apply(Outcome::totalTokens))
+                .bind("cachedTokens", column.apply(Outcome::cachedTokens))
+                .bind("cacheCreationTokens", column.apply(Outcome::cacheCreationTokens))
+                .bind("costs", column.apply(o -> o.cost() == null ? null : o.cost().toPlainString()))
+                .bind("responseTimes", column.apply(Outcome::responseTimeMs))
+                .bind("firstTokenTimes", column.apply(Outcome::timeToFirstTokenMs));
+    }
+
+    /** Binds the closings' events, each with its request's id, as the arrays {@link #queueEvents} unnests. */
+    private static <S extends SqlStatement<S>> S bindEvents(S statement, List<Closing> closings) {
+        List<String> eventHistoryIds = new ArrayList<>();
+        List<String> eventIds = new ArrayList<>();
+        List<String> routingKeys = new ArrayList<>();
+        List<String> payloads = new ArrayList<>();
+        for (Closing closing : closings) {
+            for (OutboxMessage event : closing.events()) {
+                eventHistoryIds.add(closing.outcome().id().toString());
+                eventIds.add(event.eventId().toString());
+                routingKeys.add(event.routingKey());
+                payloads.add(event.payload());
+            }
+        }
+        return statement
+                .bind("eventHistoryIds", eventHistoryIds.toArray(String[]::new))
+                .bind("eventIds", eventIds.toArray(String[]::new))
+                .bind("routingKeys", routingKeys.toArray(String[]::new))
+                .bind("payloads", payloads.toArray(String[]::new));
     }
 
     // Bound as String[] rather than with bindArray, which builds a generic type for every parameter of every call.
@@ -85,18 +131,24 @@ public interface RequestHistoryDao extends SqlObject {
 
     // Arrays travel as text and are cast here: one text[] parameter per column whatever its type, every value exact.
     // Sessions are upserted once per key and in key order, so concurrent writers lock them in the same order.
+    /** A pending row's columns as arrays, to unnest {@code AS r(}{@link #PENDING_COLUMNS}{@code )}. */
+    String PENDING_ARRAYS = "CAST(:ids AS uuid[]), CAST(:createdAts AS timestamptz[]), CAST(:userIds AS text[]), "
+            + "CAST(:apiKeyIds AS uuid[]), CAST(:sessionIds AS text[]), CAST(:providers AS text[]), "
+            + "CAST(:models AS text[]), CAST(:upstreamModels AS text[]), CAST(:requestTypes AS text[]), "
+            + "CAST(:streams AS boolean[]), CAST(:requests AS text[]), CAST(:instances AS text[])";
+    String PENDING_COLUMNS = "id, created_at, user_id, api_key_id, session_id, provider, model, upstream_model, "
+            + "request_type, stream, request, instance";
+    /** The request_history columns a pending row sets, but its status, and what it sets them to from {@code r}. */
+    String INSERT_PENDING_COLUMNS = "id, created_at, user_id, api_key_id, session_id, provider, model, "
+            + "upstream_model, request_type, stream, request_data, gateway_instance";
+    String PENDING_VALUES = "r.id, r.created_at, r.user_id, r.api_key_id, r.session_id, r.provider, r.model, "
+            + "r.upstream_model, r.request_type, r.stream, CAST(r.request AS jsonb), r.instance";
+
     String OPEN_ALL = "WITH settings AS (SELECT set_config('synchronous_commit', "
             + "coalesce(CAST(:synchronousCommit AS text), current_setting('synchronous_commit')), true)), "
-            + "opened AS (INSERT INTO request_history (id, created_at, user_id, api_key_id, session_id, provider, "
-            + "model, upstream_model, request_type, stream, status, request_data, gateway_instance) "
-            + "SELECT r.id, r.created_at, r.user_id, r.api_key_id, r.session_id, r.provider, r.model, "
-            + "r.upstream_model, r.request_type, r.stream, 'pending', CAST(r.request AS jsonb), r.instance "
-            + "FROM settings, unnest(CAST(:ids AS uuid[]), CAST(:createdAts AS timestamptz[]), "
-            + "CAST(:userIds AS text[]), CAST(:apiKeyIds AS uuid[]), CAST(:sessionIds AS text[]), "
-            + "CAST(:providers AS text[]), CAST(:models AS text[]), CAST(:upstreamModels AS text[]), "
-            + "CAST(:requestTypes AS text[]), CAST(:streams AS boolean[]), CAST(:requests AS text[]), "
-            + "CAST(:instances AS text[])) AS r(id, created_at, user_id, api_key_id, session_id, provider, model, "
-            + "upstream_model, request_type, stream, request, instance) "
+            + "opened AS (INSERT INTO request_history (" + INSERT_PENDING_COLUMNS + ", status) "
+            + "SELECT " + PENDING_VALUES + ", 'pending' "
+            + "FROM settings, unnest(" + PENDING_ARRAYS + ") AS r(" + PENDING_COLUMNS + ") "
             + "RETURNING user_id, session_id, created_at) "
             + "INSERT INTO session_history AS s (user_id, session_id, status, started_at, last_request_at) "
             + "SELECT user_id, session_id, 'active', min(created_at), max(created_at) FROM opened "
@@ -127,54 +179,28 @@ public interface RequestHistoryDao extends SqlObject {
                 .collect(Collectors.toMap(c -> c.outcome().id(), c -> c, (first, second) -> first, LinkedHashMap::new))
                 .values());
         List<Outcome> outcomes = closings.stream().map(Closing::outcome).toList();
-        Function<Function<Outcome, Object>, String[]> column = value -> asText(outcomes, value);
-        List<String> eventHistoryIds = new ArrayList<>();
-        List<String> eventIds = new ArrayList<>();
-        List<String> routingKeys = new ArrayList<>();
-        List<String> payloads = new ArrayList<>();
-        for (Closing closing : closings) {
-            for (OutboxMessage event : closing.events()) {
-                eventHistoryIds.add(closing.outcome().id().toString());
-                eventIds.add(event.eventId().toString());
-                routingKeys.add(event.routingKey());
-                payloads.add(event.payload());
-            }
-        }
-        return handle.createQuery(CLOSE_ALL)
-                .bind("ids", column.apply(Outcome::id))
-                .bind("statuses", column.apply(Outcome::status))
-                .bind("responses", column.apply(Outcome::responseJson))
-                .bind("errorMessages", column.apply(Outcome::errorMessage))
-                .bind("upstreamStatuses", column.apply(Outcome::upstreamStatus))
-                .bind("httpStatuses", column.apply(Outcome::httpStatus))
-                .bind("promptTokens", column.apply(Outcome::promptTokens))
-                .bind("completionTokens", column.apply(Outcome::completionTokens))
-                .bind("totalTokens", column.apply(Outcome::totalTokens))
-                .bind("cachedTokens", column.apply(Outcome::cachedTokens))
-                .bind("cacheCreationTokens", column.apply(Outcome::cacheCreationTokens))
-                .bind("costs", column.apply(o -> o.cost() == null ? null : o.cost().toPlainString()))
-                .bind("responseTimes", column.apply(Outcome::responseTimeMs))
-                .bind("firstTokenTimes", column.apply(Outcome::timeToFirstTokenMs))
-                .bind("eventHistoryIds", eventHistoryIds.toArray(String[]::new))
-                .bind("eventIds", eventIds.toArray(String[]::new))
-                .bind("routingKeys", routingKeys.toArray(String[]::new))
-                .bind("payloads", payloads.toArray(String[]::new))
+        Query statement = handle.createQuery(CLOSE_ALL).bind("ids", asText(outcomes, Outcome::id));
+        return bindEvents(bindOutcomes(statement, outcomes), closings)
                 .mapTo(UUID.class)
                 .collect(Collectors.toSet());
     }
+
+    /** An outcome's columns but its id as arrays, to unnest {@code AS o(}{@link #OUTCOME_COLUMNS}{@code )}. */
+    String OUTCOME_ARRAYS = "CAST(:statuses AS text[]), CAST(:responses AS text[]), CAST(:errorMessages AS text[]), "
+            + "CAST(:upstreamStatuses AS integer[]), CAST(:httpStatuses AS integer[]), CAST(:promptTokens AS bigint[]), "
+            + "CAST(:completionTokens AS bigint[]), CAST(:totalTokens AS bigint[]), CAST(:cachedTokens AS bigint[]), "
+            + "CAST(:cacheCreationTokens AS bigint[]), CAST(:costs AS numeric[]), CAST(:responseTimes AS bigint[]), "
+            + "CAST(:firstTokenTimes AS bigint[])";
+    String OUTCOME_COLUMNS = "status, response, error_message, upstream_status, http_status, prompt_tokens, "
+            + "completion_tokens, total_tokens, cached_tokens, cache_creation_tokens, cost, response_time_ms, "
+            + "time_to_first_token_ms";
 
     // The pending check compares with a subquery's value, not a literal, so that no plan can read the rows through
     // a partial "WHERE status = 'pending'" index: statistics say there are next to no pending rows, so a generic plan
     // would hash the whole of request_history_pending_idx (every request in flight, and an entry for each row closed
     // since the last vacuum) on every closing, where the rows' ids find them by the primary key.
-    String CLOSE_ALL = "WITH outcome AS (SELECT * FROM unnest(CAST(:ids AS uuid[]), CAST(:statuses AS text[]), "
-            + "CAST(:responses AS text[]), CAST(:errorMessages AS text[]), CAST(:upstreamStatuses AS integer[]), "
-            + "CAST(:httpStatuses AS integer[]), CAST(:promptTokens AS bigint[]), CAST(:completionTokens AS bigint[]), "
-            + "CAST(:totalTokens AS bigint[]), CAST(:cachedTokens AS bigint[]), CAST(:cacheCreationTokens AS bigint[]), "
-            + "CAST(:costs AS numeric[]), CAST(:responseTimes AS bigint[]), CAST(:firstTokenTimes AS bigint[])) "
-            + "AS o(id, status, response, error_message, upstream_status, http_status, prompt_tokens, "
-            + "completion_tokens, total_tokens, cached_tokens, cache_creation_tokens, cost, response_time_ms, "
-            + "time_to_first_token_ms)), "
+    String CLOSE_ALL = "WITH outcome AS (SELECT * FROM unnest(CAST(:ids AS uuid[]), " + OUTCOME_ARRAYS + ") "
+            + "AS o(id, " + OUTCOME_COLUMNS + ")), "
             + "closed AS (UPDATE request_history AS r SET status = o.status, "
             + "response_data = CAST(o.response AS jsonb), error_message = o.error_message, "
             + "upstream_status = o.upstream_status, http_status = o.http_status, prompt_tokens = o.prompt_tokens, "
@@ -188,12 +214,48 @@ public interface RequestHistoryDao extends SqlObject {
             + "total_requests, total_tokens, total_cost) SELECT user_id, session_id, min(created_at), "
             + "max(completed_at), count(*), sum(total_tokens), sum(cost) FROM closed WHERE session_id IS NOT NULL "
             + "GROUP BY user_id, session_id ORDER BY user_id, session_id " + SessionDao.ADD_ON_CONFLICT + "), "
-            + "queued AS (INSERT INTO outbox (event_id, routing_key, payload) "
-            + "SELECT event.id, event.routing_key, event.payload FROM unnest(CAST(:eventHistoryIds AS uuid[]), "
-            + "CAST(:eventIds AS uuid[]), CAST(:routingKeys AS text[]), CAST(:payloads AS text[])) "
-            + "WITH ORDINALITY AS event(history_id, id, routing_key, payload, position) "
-            + "JOIN closed ON closed.id = event.history_id ORDER BY event.position) "
+            + queueEvents("closed") + " "
             + "SELECT id FROM closed";
+
+    /** A statement's CTE queueing the bound events of the rows it wrote (returned by {@code rows} with their ids). */
+    static String queueEvents(String rows) {
+        return "queued AS (INSERT INTO outbox (event_id, routing_key, payload) "
+                + "SELECT event.id, event.routing_key, event.payload FROM unnest(CAST(:eventHistoryIds AS uuid[]), "
+                + "CAST(:eventIds AS uuid[]), CAST(:routingKeys AS text[]), CAST(:payloads AS text[])) "
+                + "WITH ORDINALITY AS event(history_id, id, routing_key, payload, position) "
+                + "JOIN " + rows + " ON " + rows + ".id = event.history_id ORDER BY event.position)";
+    }
+
+    /**
+     * Writes finished requests whose rows were never opened, each whole with its outcome, adds them to their
+     * sessions (creating or reopening those, as an opening would) and queues their events, in one statement and one
+     * durable commit. Returns the ids it wrote; a row that exists already is left alone and gets no events.
+     */
+    static Set<UUID> recordAll(Handle handle, List<Pending> rows, List<Closing> closings) {
+        List<Outcome> outcomes = closings.stream().map(Closing::outcome).toList();
+        return bindEvents(bindOutcomes(bindPending(handle.createQuery(RECORD_ALL), rows), outcomes), closings)
+                .mapTo(UUID.class)
+                .collect(Collectors.toSet());
+    }
+
+    String RECORD_ALL = "WITH recorded AS (INSERT INTO request_history (" + INSERT_PENDING_COLUMNS + ", status, "
+            + "response_data, error_message, upstream_status, http_status, prompt_tokens, completion_tokens, "
+            + "total_tokens, cached_tokens, cache_creation_tokens, cost, response_time_ms, time_to_first_token_ms, "
+            + "completed_at) "
+            + "SELECT " + PENDING_VALUES + ", r.status, CAST(r.response AS jsonb), r.error_message, "
+            + "r.upstream_status, r.http_status, r.prompt_tokens, r.completion_tokens, r.total_tokens, "
+            + "r.cached_tokens, r.cache_creation_tokens, r.cost, r.response_time_ms, r.time_to_first_token_ms, now() "
+            + "FROM unnest(" + PENDING_ARRAYS + ", " + OUTCOME_ARRAYS + ") "
+            + "AS r(" + PENDING_COLUMNS + ", " + OUTCOME_COLUMNS + ") "
+            + "ON CONFLICT (id) DO NOTHING "
+            + "RETURNING id, user_id, session_id, created_at, completed_at, total_tokens, cost), "
+            + "counted AS (INSERT INTO session_history AS s (user_id, session_id, status, started_at, "
+            + "last_request_at, total_requests, total_tokens, total_cost) SELECT user_id, session_id, 'active', "
+            + "min(created_at), max(completed_at), count(*), sum(total_tokens), sum(cost) FROM recorded "
+            + "WHERE session_id IS NOT NULL GROUP BY user_id, session_id ORDER BY user_id, session_id "
+            + SessionDao.RECORD_ON_CONFLICT + "), "
+            + queueEvents("recorded") + " "
+            + "SELECT id FROM recorded";
 
     /**
      * For rows {@link #closeAll} did not close: writes again, durably, those that are missing because a database

@@ -45,6 +45,21 @@ public interface SessionDao extends SqlObject {
                 total_cost = s.total_cost + EXCLUDED.total_cost,
                 last_request_at = GREATEST(s.last_request_at, EXCLUDED.last_request_at)""";
 
+    /**
+     * How a request that is written once, when it has finished, is added to its session: as a request started there
+     * ({@link #REOPEN_ON_CONFLICT}) and finished there ({@link #ADD_ON_CONFLICT}) at once.
+     */
+    String RECORD_ON_CONFLICT = """
+            ON CONFLICT (user_id, session_id) DO UPDATE SET
+                status = 'active',
+                ended_at = NULL,
+                duration_ms = NULL,
+                started_at = LEAST(s.started_at, EXCLUDED.started_at),
+                total_requests = s.total_requests + EXCLUDED.total_requests,
+                total_tokens = s.total_tokens + EXCLUDED.total_tokens,
+                total_cost = s.total_cost + EXCLUDED.total_cost,
+                last_request_at = GREATEST(s.last_request_at, EXCLUDED.last_request_at)""";
+
     /** A request started in the session: creates it, or reopens it if it had ended. */
     @SqlUpdate("INSERT INTO session_history AS s (user_id, session_id, status, started_at, last_request_at) "
             + "VALUES (:userId, :sessionId, 'active', :at, :at) " + REOPEN_ON_CONFLICT)

@@ -30,10 +30,15 @@ class WriteBatcherTest {
     private final List<List<Integer>> batches = new CopyOnWriteArrayList<>();
 
     private WriteBatcher<Integer, Integer> batcher(WriteBatcher.Limits limits, Function<List<Integer>, List<Integer>> write) {
+        return batcher(limits, Duration.ZERO, write);
+    }
+
+    private WriteBatcher<Integer, Integer> batcher(WriteBatcher.Limits limits, Duration deferral,
+                                                   Function<List<Integer>, List<Integer>> write) {
         return new WriteBatcher<>("test-writer", 2, limits, item -> 1000, items -> {
             batches.add(items);
             return write.apply(items);
-        }, metrics.histogram("sizes"), metrics.timer("times"));
+        }, metrics.histogram("sizes"), metrics.timer("times"), deferral);
     }
 
     private static List<Integer> doubled(List<Integer> items) {
@@ -204,6 +209,58 @@ class WriteBatcherTest {
         for (int i = 0; i < 20; i++) {
             assertThat(results.get(i)).isCompletedWithValue(2 * i);
         }
+    }
+
+    @Test
+    void deferredItemsAreWrittenOnceDueUnlessWithdrawn() throws Exception {
+        Duration deferral = Duration.ofMillis(500);
+        List<Long> writtenAtNanos = new CopyOnWriteArrayList<>();
+        WriteBatcher<Integer, Integer> batcher = batcher(new WriteBatcher.Limits(256, Long.MAX_VALUE), deferral,
+                items -> {
+                    writtenAtNanos.add(System.nanoTime());
+                    return doubled(items);
+                });
+        batcher.start();
+        long handedInNanos = System.nanoTime();
+        List<WriteBatcher.Queued<Integer>> queued = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            queued.add(batcher.writeDeferred(i));
+        }
+        for (int i = 0; i < 5; i++) {
+            assertThat(queued.get(i).withdraw()).isTrue();
+            assertThat(queued.get(i).result()).isCompletedWithValue(null);
+        }
+        for (int i = 5; i < 10; i++) {
+            assertThat(queued.get(i).result().get(10, TimeUnit.SECONDS)).isEqualTo(2 * i);
+            assertThat(queued.get(i).withdraw()).isFalse();
+        }
+        assertThat(batches.stream().flatMap(List::stream)).containsExactly(5, 6, 7, 8, 9);
+        assertThat(writtenAtNanos.get(0) - handedInNanos).isGreaterThanOrEqualTo(deferral.toNanos());
+        // Immediate items are not held back by deferred ones queued before them.
+        WriteBatcher.Queued<Integer> waiting = batcher.writeDeferred(100);
+        assertThat(batcher.write(7)).isEqualTo(14);
+        assertThat(waiting.withdraw()).isTrue();
+        batcher.stop(1000);
+        assertThat(batches.stream().flatMap(List::stream)).containsExactly(5, 6, 7, 8, 9, 7);
+    }
+
+    @Test
+    void stopWritesDeferredItemsWithoutWaitingForThem() throws Exception {
+        WriteBatcher<Integer, Integer> batcher = batcher(new WriteBatcher.Limits(256, Long.MAX_VALUE),
+                Duration.ofMinutes(1), WriteBatcherTest::doubled);
+        batcher.start();
+        List<WriteBatcher.Queued<Integer>> queued = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            queued.add(batcher.writeDeferred(i));
+        }
+        assertThat(queued.get(2).withdraw()).isTrue();
+        batcher.stop(10_000);
+        for (int i = 0; i < 5; i++) {
+            assertThat(queued.get(i).result()).isCompletedWithValue(i == 2 ? null : 2 * i);
+        }
+        assertThat(batches).containsExactly(List.of(0, 1, 3, 4));
+        // Stopped: a deferred item is written at once, on its submitter's thread.
+        assertThat(batcher.writeDeferred(9).result()).isCompletedWithValue(18);
     }
 
     private void awaitBatches(int count) throws InterruptedException {

@@ -1,19 +1,28 @@
 package org.aigateway.gateway.history;
 
+import com.codahale.metrics.MetricRegistry;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dropwizard.util.DataSize;
+import io.dropwizard.util.Duration;
+import io.dropwizard.validation.MaxDuration;
 import io.dropwizard.validation.MinDataSize;
+import io.dropwizard.validation.MinDuration;
 import jakarta.validation.constraints.AssertTrue;
 import jakarta.validation.constraints.NotNull;
+import org.jdbi.v3.core.Jdbi;
 
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 
-/** What of each request and response the history keeps, and at most how much of it. */
-public class HistoryContentFactory {
+/**
+ * What of each request and response the history keeps, and at most how much of it; and how soon a request's pending
+ * row is written.
+ */
+public class HistoryFactory {
     /**
      * E-mail addresses, and card numbers: 13 to 19 digits, optionally grouped by spaces or dashes. Both run in time
      * linear in the text: an address is only tried where a run of address characters starts and its local part is
@@ -32,6 +41,11 @@ public class HistoryContentFactory {
     @NotNull
     @MinDataSize(1024)
     private DataSize maxStoredBytes = DataSize.kibibytes(64);
+
+    @NotNull
+    @MinDuration(0)
+    @MaxDuration(value = 1, unit = TimeUnit.MINUTES)
+    private Duration pendingRowDelay = Duration.milliseconds(100);
 
     @JsonProperty
     public HistoryContent.Mode getContent() {
@@ -65,6 +79,21 @@ public class HistoryContentFactory {
         this.maxStoredBytes = maxStoredBytes;
     }
 
+    /**
+     * How long a whole (not streamed) answer's request runs before its pending row is written. A request that ends
+     * sooner is written once, whole, by its closing; 0 writes every pending row at once. A gateway that dies within
+     * this time of a request's start leaves no row for it.
+     */
+    @JsonProperty
+    public Duration getPendingRowDelay() {
+        return pendingRowDelay;
+    }
+
+    @JsonProperty
+    public void setPendingRowDelay(Duration pendingRowDelay) {
+        this.pendingRowDelay = pendingRowDelay;
+    }
+
     @JsonIgnore
     @AssertTrue(message = "every history.redactPatterns entry must be a valid regular expression")
     public boolean isEveryRedactPatternValid() {
@@ -81,8 +110,12 @@ public class HistoryContentFactory {
         return true;
     }
 
-    public HistoryContent build(ObjectMapper mapper) {
+    public HistoryContent buildContent(ObjectMapper mapper) {
         return new HistoryContent(content, compiledPatterns(), maxStoredBytes.toBytes(), mapper);
+    }
+
+    public HistoryWriter buildWriter(Jdbi jdbi, MetricRegistry metrics) {
+        return new HistoryWriter(jdbi, metrics, pendingRowDelay.toJavaDuration());
     }
 
     private List<Pattern> compiledPatterns() {
