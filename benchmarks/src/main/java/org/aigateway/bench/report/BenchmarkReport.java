@@ -129,9 +129,9 @@ public final class BenchmarkReport {
                     number(results.whole("chat.gateway.outbox_backlog"), 0), "", "");
         }
         OptionalDouble whole = results.number("chat.gateway.history_records_rows");
-        OptionalDouble opened = results.number("chat.gateway.history_closings_rows");
-        if (whole.isPresent() && opened.isPresent() && whole.getAsDouble() + opened.getAsDouble() > 0) {
-            double all = whole.getAsDouble() + opened.getAsDouble();
+        OptionalDouble openedFirst = results.number("chat.gateway.history_closings_rows");
+        if (whole.isPresent() && openedFirst.isPresent() && whole.getAsDouble() + openedFirst.getAsDouble() > 0) {
+            double all = whole.getAsDouble() + openedFirst.getAsDouble();
             row("Chat", "gateway history rows written whole (request ended within history.pendingRowDelay), "
                             + "not opened as pending first; warm-up included",
                     number(whole.getAsDouble(), 0) + " of " + number(all, 0) + " ("

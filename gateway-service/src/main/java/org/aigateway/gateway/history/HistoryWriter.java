@@ -19,7 +19,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
-import static java.util.concurrent.CompletableFuture.failedFuture;
 
 /**
  * Opens and closes {@code request_history} rows for the requests running at the same time in shared statements:
@@ -44,8 +43,8 @@ public class HistoryWriter implements Managed {
     /**
      * Batches of each kind in the database at once. With one, what arrives while a batch is written goes into the
      * next one together: at concurrency 64, two at once halved the rows per statement and cost PostgreSQL a fifth
-     * more CPU per request. An opening batch and a closing batch still run side by side, and every statement takes
-     * its session rows in key order, so they never deadlock.
+     * more CPU per request. A batch of openings, one of closings and one of rows written whole still run side by
+     * side, and every statement takes its session rows in key order, so they never deadlock.
      */
     private static final int SLOTS_PER_KIND = 1;
 
@@ -148,7 +147,7 @@ public class HistoryWriter implements Managed {
             try {
                 return records.write(close);
             } catch (RuntimeException e) {
-                openAfterFailedRecord(close, e).join();
+                openAfterFailedRecord(close);
                 throw e;
             }
         }
@@ -161,23 +160,26 @@ public class HistoryWriter implements Managed {
                                                  List<OutboxMessage> events) {
         Close close = new Close(row.pending(), new Closing(outcome, events));
         if (row.opening.withdraw()) {
-            return records.writeLater(close).exceptionallyCompose(
-                    failure -> openAfterFailedRecord(close, failure).thenCompose(ignored -> failedFuture(failure)));
+            return records.writeLater(close).whenComplete((recorded, failure) -> {
+                if (failure != null) {
+                    openAfterFailedRecord(close);
+                }
+            });
         }
         return settled(row).thenCompose(ignored -> closings.writeLater(close));
     }
 
     /**
-     * Writes the pending row of a request that could not be written whole, as its opening would have, so that it is
-     * not left out of the history: it stays pending, and the pending-request sweep closes it. Completes normally
-     * however that ends.
+     * Writes, in the background, the pending row of a request that could not be written whole, as its opening would
+     * have, so that it is not left out of the history: it stays pending, and the pending-request sweep closes it.
+     * Its caller has the failure to report; it is not held up by this second write, which is logged should it fail
+     * too (the database unreachable, say: then the request leaves no row).
      */
-    private CompletableFuture<Void> openAfterFailedRecord(Close close, Throwable recordFailure) {
-        return openings.writeLater(close.pending()).handle((opened, failure) -> {
+    private void openAfterFailedRecord(Close close) {
+        openings.writeLater(close.pending()).whenComplete((opened, failure) -> {
             if (failure != null) {
-                recordFailure.addSuppressed(failure);
+                LOG.warn("Request {} could not be written, nor its pending row", close.pending().id(), failure);
             }
-            return null;
         });
     }
 

@@ -262,11 +262,23 @@ final class WriteBatcher<T, R> {
      * after one deferral at the latest, so an item deferred meanwhile is never late.
      */
     private long nanosToWait() {
+        dropWithdrawn();
         Submitted<T, R> next = deferred.peek();
         if (next != null) {
             return Math.max(0, next.dueNanos - System.nanoTime());
         }
         return deferralNanos > 0 ? Math.min(deferralNanos, IDLE_WAIT_NANOS) : IDLE_WAIT_NANOS;
+    }
+
+    /**
+     * Drops the withdrawn items at the head of the deferred ones, so that the background writer does not wake for
+     * them: most deferred items are withdrawn well before they are due.
+     */
+    private void dropWithdrawn() {
+        Submitted<T, R> next;
+        while ((next = deferred.peek()) != null && next.taken.get()) {
+            deferred.remove(next);
+        }
     }
 
     /** Moves the deferred items that are due, or all of them, to the queue; withdrawn ones are dropped. */

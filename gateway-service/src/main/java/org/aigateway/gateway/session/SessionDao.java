@@ -47,13 +47,15 @@ public interface SessionDao extends SqlObject {
 
     /**
      * How a request that is written once, when it has finished, is added to its session: as a request started there
-     * ({@link #REOPEN_ON_CONFLICT}) and finished there ({@link #ADD_ON_CONFLICT}) at once.
+     * ({@link #REOPEN_ON_CONFLICT}) and finished there ({@link #ADD_ON_CONFLICT}) at once. It reopens the session
+     * only if the session had ended before the request started (its {@code started_at} here): one ended while the
+     * request ran stays ended, as with {@link #ADD_ON_CONFLICT}.
      */
     String RECORD_ON_CONFLICT = """
             ON CONFLICT (user_id, session_id) DO UPDATE SET
-                status = 'active',
-                ended_at = NULL,
-                duration_ms = NULL,
+                status = CASE WHEN s.ended_at >= EXCLUDED.started_at THEN s.status ELSE 'active' END,
+                ended_at = CASE WHEN s.ended_at >= EXCLUDED.started_at THEN s.ended_at END,
+                duration_ms = CASE WHEN s.ended_at >= EXCLUDED.started_at THEN s.duration_ms END,
                 started_at = LEAST(s.started_at, EXCLUDED.started_at),
                 total_requests = s.total_requests + EXCLUDED.total_requests,
                 total_tokens = s.total_tokens + EXCLUDED.total_tokens,
