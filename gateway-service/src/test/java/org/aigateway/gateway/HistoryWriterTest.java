@@ -91,22 +91,7 @@ class HistoryWriterTest {
         }
         pool.shutdown();
 
-        Map<String, Object> history = JDBI.withHandle(h -> h.createQuery("SELECT count(*) AS requests, "
-                        + "count(*) FILTER (WHERE status = 'pending') AS pending, sum(total_tokens)::bigint AS tokens, "
-                        + "sum(cost) AS cost FROM request_history WHERE user_id = :user")
-                .bind("user", user).mapToMap().one());
-        Map<String, Object> sessions = JDBI.withHandle(h -> h.createQuery("SELECT count(*) AS sessions, "
-                        + "sum(total_requests)::bigint AS requests, sum(total_tokens)::bigint AS tokens, sum(total_cost) AS cost "
-                        + "FROM session_history WHERE user_id = :user")
-                .bind("user", user).mapToMap().one());
-        assertThat(history.get("requests")).isEqualTo((long) threads * perThread);
-        assertThat(history.get("pending")).isEqualTo(0L);
-        assertThat(sessions.get("sessions")).isEqualTo(3L);
-        assertThat(sessions.get("requests")).isEqualTo(history.get("requests"));
-        assertThat(sessions.get("tokens")).isEqualTo(history.get("tokens"));
-        assertThat((BigDecimal) sessions.get("cost")).isEqualByComparingTo((BigDecimal) history.get("cost"));
-        assertThat((BigDecimal) history.get("cost")).isEqualByComparingTo(new BigDecimal("0.0008"));
-        assertThat(queuedFor(user)).isEqualTo(2L * threads * perThread);
+        assertCountedExactly(user, threads * perThread, 3, new BigDecimal("0.0008"));
         // Sixteen threads at once: some statements served several requests.
         assertThat(METRICS.histogram("history.closings.batch-size").getSnapshot().getMax()).isGreaterThan(1);
         assertThat(METRICS.histogram("history.openings.batch-size").getSnapshot().getMax()).isGreaterThan(1);
@@ -329,22 +314,7 @@ class HistoryWriterTest {
         long opened = rows.stream().filter(r -> r.written().join()).count();
         assertThat(opened).isGreaterThanOrEqualTo(threads * 10L).isLessThan((long) threads * perThread);
         assertThat(DEFERRING_METRICS.histogram("history.records.batch-size").getCount()).isPositive();
-        Map<String, Object> history = JDBI.withHandle(h -> h.createQuery("SELECT count(*) AS requests, "
-                        + "count(*) FILTER (WHERE status = 'pending') AS pending, sum(total_tokens)::bigint AS tokens, "
-                        + "sum(cost) AS cost FROM request_history WHERE user_id = :user")
-                .bind("user", user).mapToMap().one());
-        Map<String, Object> sessions = JDBI.withHandle(h -> h.createQuery("SELECT count(*) AS sessions, "
-                        + "sum(total_requests)::bigint AS requests, sum(total_tokens)::bigint AS tokens, "
-                        + "sum(total_cost) AS cost FROM session_history WHERE user_id = :user")
-                .bind("user", user).mapToMap().one());
-        assertThat(history.get("requests")).isEqualTo((long) threads * perThread);
-        assertThat(history.get("pending")).isEqualTo(0L);
-        assertThat(sessions.get("sessions")).isEqualTo(3L);
-        assertThat(sessions.get("requests")).isEqualTo(history.get("requests"));
-        assertThat(sessions.get("tokens")).isEqualTo(history.get("tokens"));
-        assertThat((BigDecimal) history.get("cost")).isEqualByComparingTo(new BigDecimal("0.00048"));
-        assertThat((BigDecimal) sessions.get("cost")).isEqualByComparingTo((BigDecimal) history.get("cost"));
-        assertThat(queuedFor(user)).isEqualTo(2L * threads * perThread);
+        assertCountedExactly(user, threads * perThread, 3, new BigDecimal("0.00048"));
     }
 
     @Test
@@ -355,6 +325,29 @@ class HistoryWriterTest {
             return h.createQuery("SHOW synchronous_commit").mapTo(String.class).one();
         });
         assertThat(setting).isEqualTo("on");
+    }
+
+    /**
+     * The user's requests are all closed, each with its 2 events, and its sessions add up to exactly what its rows
+     * record.
+     */
+    private static void assertCountedExactly(String user, long requests, long sessionCount, BigDecimal cost) {
+        Map<String, Object> history = JDBI.withHandle(h -> h.createQuery("SELECT count(*) AS requests, "
+                        + "count(*) FILTER (WHERE status = 'pending') AS pending, sum(total_tokens)::bigint AS tokens, "
+                        + "sum(cost) AS cost FROM request_history WHERE user_id = :user")
+                .bind("user", user).mapToMap().one());
+        Map<String, Object> sessions = JDBI.withHandle(h -> h.createQuery("SELECT count(*) AS sessions, "
+                        + "sum(total_requests)::bigint AS requests, sum(total_tokens)::bigint AS tokens, "
+                        + "sum(total_cost) AS cost FROM session_history WHERE user_id = :user")
+                .bind("user", user).mapToMap().one());
+        assertThat(history.get("requests")).isEqualTo(requests);
+        assertThat(history.get("pending")).isEqualTo(0L);
+        assertThat(sessions.get("sessions")).isEqualTo(sessionCount);
+        assertThat(sessions.get("requests")).isEqualTo(history.get("requests"));
+        assertThat(sessions.get("tokens")).isEqualTo(history.get("tokens"));
+        assertThat((BigDecimal) history.get("cost")).isEqualByComparingTo(cost);
+        assertThat((BigDecimal) sessions.get("cost")).isEqualByComparingTo((BigDecimal) history.get("cost"));
+        assertThat(queuedFor(user)).isEqualTo(2L * requests);
     }
 
     private static long rowsOf(String user) {
