@@ -136,17 +136,16 @@ public interface RequestHistoryDao extends SqlObject {
             + "CAST(:apiKeyIds AS uuid[]), CAST(:sessionIds AS text[]), CAST(:providers AS text[]), "
             + "CAST(:models AS text[]), CAST(:upstreamModels AS text[]), CAST(:requestTypes AS text[]), "
             + "CAST(:streams AS boolean[]), CAST(:requests AS text[]), CAST(:instances AS text[])";
+    /** The request_history columns a pending row sets but its status, which also name its unnested arrays. */
     String PENDING_COLUMNS = "id, created_at, user_id, api_key_id, session_id, provider, model, upstream_model, "
-            + "request_type, stream, request, instance";
-    /** The request_history columns a pending row sets, but its status, and what it sets them to from {@code r}. */
-    String INSERT_PENDING_COLUMNS = "id, created_at, user_id, api_key_id, session_id, provider, model, "
-            + "upstream_model, request_type, stream, request_data, gateway_instance";
+            + "request_type, stream, request_data, gateway_instance";
+    /** What a pending row sets {@link #PENDING_COLUMNS} to, from its arrays unnested as {@code r}. */
     String PENDING_VALUES = "r.id, r.created_at, r.user_id, r.api_key_id, r.session_id, r.provider, r.model, "
-            + "r.upstream_model, r.request_type, r.stream, CAST(r.request AS jsonb), r.instance";
+            + "r.upstream_model, r.request_type, r.stream, CAST(r.request_data AS jsonb), r.gateway_instance";
 
     String OPEN_ALL = "WITH settings AS (SELECT set_config('synchronous_commit', "
             + "coalesce(CAST(:synchronousCommit AS text), current_setting('synchronous_commit')), true)), "
-            + "opened AS (INSERT INTO request_history (" + INSERT_PENDING_COLUMNS + ", status) "
+            + "opened AS (INSERT INTO request_history (" + PENDING_COLUMNS + ", status) "
             + "SELECT " + PENDING_VALUES + ", 'pending' "
             + "FROM settings, unnest(" + PENDING_ARRAYS + ") AS r(" + PENDING_COLUMNS + ") "
             + "RETURNING user_id, session_id, created_at) "
@@ -238,7 +237,7 @@ public interface RequestHistoryDao extends SqlObject {
                 .collect(Collectors.toSet());
     }
 
-    String RECORD_ALL = "WITH recorded AS (INSERT INTO request_history (" + INSERT_PENDING_COLUMNS + ", status, "
+    String RECORD_ALL = "WITH recorded AS (INSERT INTO request_history (" + PENDING_COLUMNS + ", status, "
             + "response_data, error_message, upstream_status, http_status, prompt_tokens, completion_tokens, "
             + "total_tokens, cached_tokens, cache_creation_tokens, cost, response_time_ms, time_to_first_token_ms, "
             + "completed_at) "

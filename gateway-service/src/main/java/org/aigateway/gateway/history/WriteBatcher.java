@@ -146,9 +146,7 @@ final class WriteBatcher<T, R> {
 
     /** Queues the item for the background writer, for callers that must not wait for the database. */
     CompletableFuture<R> writeLater(T item) {
-        CompletableFuture<R> result = enqueue(item).result();
-        leftovers.release();
-        return result;
+        return queueForBackground(item).result();
     }
 
     /**
@@ -158,9 +156,7 @@ final class WriteBatcher<T, R> {
      */
     Queued<R> writeDeferred(T item) {
         if (deferralNanos <= 0) {
-            Submitted<T, R> now = enqueue(item);
-            leftovers.release();
-            return now;
+            return queueForBackground(item);
         }
         Submitted<T, R> submitted = Submitted.deferred(item, System.nanoTime() + deferralNanos);
         deferred.add(submitted);
@@ -192,11 +188,18 @@ final class WriteBatcher<T, R> {
         writeRemaining();
     }
 
+    /** Queues the item and wakes the background writer for it. */
+    private Submitted<T, R> queueForBackground(T item) {
+        Submitted<T, R> submitted = enqueue(item);
+        leftovers.release();
+        return submitted;
+    }
+
     private Submitted<T, R> enqueue(T item) {
         Submitted<T, R> submitted = new Submitted<>(item);
         queue.add(submitted);
         // Stopped, or stopping after the background writer's last look at the queue: nobody else may come for it.
-        if (!running && queue.remove(submitted) && submitted.take()) {
+        if (!running && queue.remove(submitted)) {
             writeBatch(List.of(submitted));
         }
         return submitted;
