@@ -9,7 +9,7 @@ import java.util.UUID;
 
 /**
  * One event on the wire, published by the gateway and consumed by analytics. {@code eventId} is the idempotency
- * key: the same event delivered again must not be counted again.
+ * key: the same event delivered again must not be counted again. The gateway makes it with {@link TimeOrderedUuids}.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record UsageEvent(

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.aigateway.contracts.EventJson;
+import org.aigateway.contracts.TimeOrderedUuids;
 import org.aigateway.contracts.UsageEvent;
 
 import java.math.BigDecimal;
@@ -16,7 +17,7 @@ import java.util.UUID;
 
 /**
  * Usage events as the gateway publishes them for a successful chat completion (same contract classes, same JSON
- * configuration), serialized up front so that building them is not part of what is measured.
+ * configuration, same kind of ids), serialized up front so that building them is not part of what is measured.
  */
 final class BenchEvents {
     static final long PROMPT_TOKENS = 14;
@@ -48,9 +49,9 @@ final class BenchEvents {
             UsageEvent.Properties properties = new UsageEvent.Properties("openai", "gpt-4o-mini", "chat.completion",
                     "success", PROMPT_TOKENS, COMPLETION_TOKENS, 0L, PROMPT_TOKENS + COMPLETION_TOKENS, COST,
                     100L + i % 50, null, null, null, 200, 200, null);
-            UsageEvent event = new UsageEvent(UUID.randomUUID(), UsageEvent.SCHEMA_VERSION, UsageEvent.TYPE_AI_REQUEST,
+            UsageEvent event = new UsageEvent(TimeOrderedUuids.next(), UsageEvent.SCHEMA_VERSION, UsageEvent.TYPE_AI_REQUEST,
                     "chat_completion_success", userPrefix + (i % users), null, "gateway-service", properties,
-                    new UsageEvent.Metadata(UUID.randomUUID(), requestData), now.minusMillis(count - i));
+                    new UsageEvent.Metadata(TimeOrderedUuids.next(), requestData), now.minusMillis(count - i));
             try {
                 events.add(new Prepared(event.eventId(), mapper.writeValueAsBytes(event)));
             } catch (JsonProcessingException e) {

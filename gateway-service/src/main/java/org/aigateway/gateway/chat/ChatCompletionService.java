@@ -4,7 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.aigateway.gateway.RandomUuids;
+import org.aigateway.contracts.TimeOrderedUuids;
 import org.aigateway.gateway.auth.Caller;
 import org.aigateway.gateway.chat.ChatRequestValidator.ValidChatRequest;
 import org.aigateway.gateway.history.HistoryContent;
@@ -171,7 +171,7 @@ public class ChatCompletionService {
         ModelCatalog.Model model = request.model();
         // Microseconds: the precision PostgreSQL keeps, so the event's timestamp equals the stored created_at.
         Instant createdAt = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        return new Pending(RandomUuids.next(), createdAt, caller.userId(), caller.keyId(), chat.sessionId(),
+        return new Pending(TimeOrderedUuids.next(), createdAt, caller.userId(), caller.keyId(), chat.sessionId(),
                 model.providerName(), model.name(), model.upstreamModel(), REQUEST_TYPE, stream, content.request(request.body()),
                 gatewayInstance);
     }

@@ -4,9 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
+import org.aigateway.contracts.TimeOrderedUuids;
 import org.aigateway.contracts.Topology;
 import org.aigateway.contracts.UsageEvent;
-import org.aigateway.gateway.RandomUuids;
 import org.aigateway.gateway.history.JsonbSafeWriter;
 import org.aigateway.gateway.history.RequestHistoryDao.Outcome;
 import org.aigateway.gateway.history.RequestHistoryDao.Pending;
@@ -41,17 +41,17 @@ public class RequestEvents {
         UsageEvent.Metadata metadata = new UsageEvent.Metadata(request.id(), requestBody);
         List<OutboxMessage> events = new ArrayList<>(3);
 
-        events.add(message(Topology.EVENTS_QUEUE, new UsageEvent(RandomUuids.next(), UsageEvent.SCHEMA_VERSION,
+        events.add(message(Topology.EVENTS_QUEUE, new UsageEvent(TimeOrderedUuids.next(), UsageEvent.SCHEMA_VERSION,
                 UsageEvent.TYPE_AI_REQUEST, success ? "chat_completion_success" : "chat_completion_error",
                 request.userId(), request.sessionId(), SERVICE, properties(request, outcome, null, null), metadata, occurredAt)));
 
         long overhead = Math.max(0, outcome.responseTimeMs() - upstreamMs);
-        events.add(message(Topology.PERFORMANCE_QUEUE, new UsageEvent(RandomUuids.next(), UsageEvent.SCHEMA_VERSION,
+        events.add(message(Topology.PERFORMANCE_QUEUE, new UsageEvent(TimeOrderedUuids.next(), UsageEvent.SCHEMA_VERSION,
                 UsageEvent.TYPE_PERFORMANCE, "request_timing", request.userId(), request.sessionId(), SERVICE,
                 properties(request, outcome, upstreamMs, overhead), new UsageEvent.Metadata(request.id(), null), occurredAt)));
 
         if (needsAttention(outcome)) {
-            events.add(message(Topology.CRITICAL_QUEUE, new UsageEvent(RandomUuids.next(), UsageEvent.SCHEMA_VERSION,
+            events.add(message(Topology.CRITICAL_QUEUE, new UsageEvent(TimeOrderedUuids.next(), UsageEvent.SCHEMA_VERSION,
                     UsageEvent.TYPE_CRITICAL, criticalName(outcome), request.userId(), request.sessionId(), SERVICE,
                     properties(request, outcome, null, null), new UsageEvent.Metadata(request.id(), null), occurredAt)));
         }
@@ -62,7 +62,7 @@ public class RequestEvents {
     public OutboxMessage authenticationFailed(String reason) {
         UsageEvent.Properties properties = new UsageEvent.Properties(null, null, null, "error", null, null, null, null,
                 null, null, null, null, null, 401, null, reason);
-        return message(Topology.CRITICAL_QUEUE, new UsageEvent(RandomUuids.next(), UsageEvent.SCHEMA_VERSION,
+        return message(Topology.CRITICAL_QUEUE, new UsageEvent(TimeOrderedUuids.next(), UsageEvent.SCHEMA_VERSION,
                 UsageEvent.TYPE_CRITICAL, "authentication_failed", ANONYMOUS_USER, null, SERVICE, properties,
                 null, Instant.now()));
     }
