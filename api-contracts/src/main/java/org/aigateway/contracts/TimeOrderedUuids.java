@@ -27,10 +27,16 @@ public final class TimeOrderedUuids {
 
     /** An id for the given Unix time in milliseconds, which must fit in 48 bits. */
     static UUID at(long unixMillis) {
-        SecureRandom random = GENERATOR.get();
-        long randomA = random.nextInt() & 0x0fffL;
-        long randomB = random.nextLong() >>> 2;
-        return new UUID((unixMillis & 0xffff_ffff_ffffL) << 16 | VERSION_7 | randomA, VARIANT_RFC_9562 | randomB);
+        // One draw for all random bits: each call into the generator has a cost of its own.
+        byte[] random = new byte[10];
+        GENERATOR.get().nextBytes(random);
+        long randomA = (random[0] & 0x0fL) << 8 | (random[1] & 0xffL);
+        long randomB = 0;
+        for (int i = 2; i < 10; i++) {
+            randomB = randomB << 8 | (random[i] & 0xffL);
+        }
+        return new UUID((unixMillis & 0xffff_ffff_ffffL) << 16 | VERSION_7 | randomA,
+                VARIANT_RFC_9562 | randomB >>> 2);
     }
 
     /** The Unix time in milliseconds an id of this kind was made at. */
