@@ -17,10 +17,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.math.BigDecimal;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -207,7 +209,7 @@ class HistoryWriterTest {
                 .containsEntry("request", "{\"model\": \"mock-1\"}").containsEntry("gateway_instance", "test")
                 .containsEntry("total_tokens", 9L).containsEntry("http_status", 200);
         assertThat((BigDecimal) stored.get("cost")).isEqualByComparingTo("0.25");
-        assertThat(((java.sql.Timestamp) stored.get("created_at")).toInstant()).isEqualTo(pending.createdAt());
+        assertThat(((Timestamp) stored.get("created_at")).toInstant()).isEqualTo(pending.createdAt());
         assertThat(stored.get("completed_at")).isNotNull();
         assertThat(queuedFor(user)).isEqualTo(2);
         Map<String, Object> session = sessionOf(user, "quick");
@@ -288,7 +290,7 @@ class HistoryWriterTest {
         int perThread = 30;
         ExecutorService pool = Executors.newFixedThreadPool(threads);
         List<Future<?>> done = new ArrayList<>();
-        List<OpenRow> rows = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<OpenRow> rows = Collections.synchronizedList(new ArrayList<>());
         for (int t = 0; t < threads; t++) {
             String session = "s" + (t % 3);
             done.add(pool.submit(() -> {

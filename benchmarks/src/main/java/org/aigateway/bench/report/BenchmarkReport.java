@@ -130,8 +130,8 @@ public final class BenchmarkReport {
         }
         OptionalDouble whole = results.number("chat.gateway.history_records_rows");
         OptionalDouble openedFirst = results.number("chat.gateway.history_closings_rows");
-        if (whole.isPresent() && openedFirst.isPresent() && whole.getAsDouble() + openedFirst.getAsDouble() > 0) {
-            double all = whole.getAsDouble() + openedFirst.getAsDouble();
+        double all = whole.orElse(0) + openedFirst.orElse(0);
+        if (whole.isPresent() && openedFirst.isPresent() && all > 0) {
             row("Chat", "gateway history rows written whole (request ended within history.pendingRowDelay), "
                             + "not opened as pending first; warm-up included",
                     number(whole.getAsDouble(), 0) + " of " + number(all, 0) + " ("

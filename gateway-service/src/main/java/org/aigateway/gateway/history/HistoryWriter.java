@@ -19,7 +19,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 
-
 /**
  * Opens and closes {@code request_history} rows for the requests running at the same time in shared statements:
  * the openings queued while a statement runs go into the next statement together, and so do the closings, each

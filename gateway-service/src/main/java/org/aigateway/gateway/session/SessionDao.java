@@ -33,6 +33,13 @@ public interface SessionDao extends SqlObject {
                 started_at = LEAST(s.started_at, EXCLUDED.started_at),
                 last_request_at = GREATEST(s.last_request_at, EXCLUDED.last_request_at)""";
 
+    /** What adding finished requests sets on their session: its counters and when it was last used. */
+    String ADDED_COUNTS = """
+                total_requests = s.total_requests + EXCLUDED.total_requests,
+                total_tokens = s.total_tokens + EXCLUDED.total_tokens,
+                total_cost = s.total_cost + EXCLUDED.total_cost,
+                last_request_at = GREATEST(s.last_request_at, EXCLUDED.last_request_at)""";
+
     /**
      * How a finished request is added to its session, whatever its status, with the tokens and cost recorded on it.
      * It does not reopen an ended session: a request still running when its session ended is counted, but the
@@ -40,10 +47,7 @@ public interface SessionDao extends SqlObject {
      */
     String ADD_ON_CONFLICT = """
             ON CONFLICT (user_id, session_id) DO UPDATE SET
-                total_requests = s.total_requests + EXCLUDED.total_requests,
-                total_tokens = s.total_tokens + EXCLUDED.total_tokens,
-                total_cost = s.total_cost + EXCLUDED.total_cost,
-                last_request_at = GREATEST(s.last_request_at, EXCLUDED.last_request_at)""";
+            """ + ADDED_COUNTS;
 
     /**
      * How a request that is written once, when it has finished, is added to its session: as a request started there
@@ -57,10 +61,7 @@ public interface SessionDao extends SqlObject {
                 ended_at = CASE WHEN s.ended_at >= EXCLUDED.started_at THEN s.ended_at END,
                 duration_ms = CASE WHEN s.ended_at >= EXCLUDED.started_at THEN s.duration_ms END,
                 started_at = LEAST(s.started_at, EXCLUDED.started_at),
-                total_requests = s.total_requests + EXCLUDED.total_requests,
-                total_tokens = s.total_tokens + EXCLUDED.total_tokens,
-                total_cost = s.total_cost + EXCLUDED.total_cost,
-                last_request_at = GREATEST(s.last_request_at, EXCLUDED.last_request_at)""";
+            """ + ADDED_COUNTS;
 
     /** A request started in the session: creates it, or reopens it if it had ended. */
     @SqlUpdate("INSERT INTO session_history AS s (user_id, session_id, status, started_at, last_request_at) "
