@@ -74,24 +74,12 @@ class HistoryWriterTest {
         String user = "user-" + UUID.randomUUID();
         int threads = 16;
         int perThread = 50;
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        List<Future<?>> done = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            String session = "s" + (t % 3);
-            done.add(pool.submit(() -> {
-                for (int i = 0; i < perThread; i++) {
-                    UUID id = UUID.randomUUID();
-                    OpenRow row = WRITER.open(pending(id, user, session));
-                    assertThat(WRITER.close(row, outcome(id, 10 + i % 7, new BigDecimal("0.000001")),
-                            events(2, user))).isTrue();
-                }
-                return null;
-            }));
-        }
-        for (Future<?> f : done) {
-            f.get();
-        }
-        pool.shutdown();
+        inThreeSessions(threads, perThread, (session, i) -> {
+            UUID id = UUID.randomUUID();
+            OpenRow row = WRITER.open(pending(id, user, session));
+            assertThat(WRITER.close(row, outcome(id, 10 + i % 7, new BigDecimal("0.000001")), events(2, user)))
+                    .isTrue();
+        });
 
         assertCountedExactly(user, threads * perThread, 3, new BigDecimal("0.0008"));
         // Sixteen threads at once: some statements served several requests.
@@ -288,30 +276,18 @@ class HistoryWriterTest {
         String user = "user-" + UUID.randomUUID();
         int threads = 16;
         int perThread = 30;
-        ExecutorService pool = Executors.newFixedThreadPool(threads);
-        List<Future<?>> done = new ArrayList<>();
         List<OpenRow> rows = Collections.synchronizedList(new ArrayList<>());
-        for (int t = 0; t < threads; t++) {
-            String session = "s" + (t % 3);
-            done.add(pool.submit(() -> {
-                for (int i = 0; i < perThread; i++) {
-                    UUID id = UUID.randomUUID();
-                    OpenRow row = DEFERRING.open(pending(id, user, session));
-                    rows.add(row);
-                    if (i % 3 == 0) {
-                        // Outlives the delay: its pending row is written, then closed.
-                        row.written().get(10, TimeUnit.SECONDS);
-                    }
-                    assertThat(DEFERRING.close(row, outcome(id, 10 + i % 7, new BigDecimal("0.000001")),
-                            events(2, user))).isTrue();
-                }
-                return null;
-            }));
-        }
-        for (Future<?> f : done) {
-            f.get(60, TimeUnit.SECONDS);
-        }
-        pool.shutdown();
+        inThreeSessions(threads, perThread, (session, i) -> {
+            UUID id = UUID.randomUUID();
+            OpenRow row = DEFERRING.open(pending(id, user, session));
+            rows.add(row);
+            if (i % 3 == 0) {
+                // Outlives the delay: its pending row is written, then closed.
+                row.written().get(10, TimeUnit.SECONDS);
+            }
+            assertThat(DEFERRING.close(row, outcome(id, 10 + i % 7, new BigDecimal("0.000001")), events(2, user)))
+                    .isTrue();
+        });
 
         long opened = rows.stream().filter(r -> r.written().join()).count();
         assertThat(opened).isGreaterThanOrEqualTo(threads * 10L).isLessThan((long) threads * perThread);
@@ -327,6 +303,36 @@ class HistoryWriterTest {
             return h.createQuery("SHOW synchronous_commit").mapTo(String.class).one();
         });
         assertThat(setting).isEqualTo("on");
+    }
+
+    /** One request, the {@code i}th of its thread, in the given session. */
+    private interface SessionRequest {
+        void run(String session, int i) throws Exception;
+    }
+
+    /**
+     * Runs {@code perThread} requests on each of {@code threads} threads at once, those of thread {@code t} in
+     * session {@code "s" + t % 3}, and returns once all are done; fails with the first request that failed.
+     */
+    private static void inThreeSessions(int threads, int perThread, SessionRequest request) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> done = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                String session = "s" + (t % 3);
+                done.add(pool.submit(() -> {
+                    for (int i = 0; i < perThread; i++) {
+                        request.run(session, i);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> f : done) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdown();
+        }
     }
 
     /**
