@@ -210,6 +210,37 @@ class HistoryWriterTest {
     }
 
     @Test
+    void everyValueIsStoredAsItWasWhateverCharactersItHolds() {
+        String user = "user-" + UUID.randomUUID() + " \"quoted\", {braced} \\ NULL";
+        String session = "s,\"1\"} \\ NULL";
+        String request = "{\"model\": \"mock-1\", \"messages\": [{\"role\": \"user\", \"content\": "
+                + "\"say \\\"hi\\\", {a,b} \\\\ back\\nslash NULL \u00fcber \u4f60\u597d \ud83d\ude00\"}]}";
+        String error = "upstream said: \"no\", {x} \\ NULL\n\u00e9";
+        String payload = "{\"text\": \"a \\\"b\\\" {c} \\\\ NULL \ud83d\ude00\"}";
+        // Written whole, then opened first and closed: the two ways a row and its events reach the database.
+        for (HistoryWriter writer : List.of(NEVER_OPENING, WRITER)) {
+            UUID id = UUID.randomUUID();
+            Pending pending = new Pending(id, Instant.now().truncatedTo(ChronoUnit.MICROS), user, null, session,
+                    "mock", "mock-1", "mock-1", "chat.completion", false, request, "test");
+            Outcome outcome = new Outcome(id, "error", request, error, 502, 502, 0, 0, 0, 0, 0, BigDecimal.ZERO, 5,
+                    null);
+            assertThat(writer.close(writer.open(pending), outcome,
+                    List.of(OutboxMessage.unsaved(UUID.randomUUID(), user, payload)))).isTrue();
+
+            Map<String, Object> stored = JDBI.withHandle(h -> h.createQuery("SELECT user_id, session_id, "
+                            + "request_data = CAST(:request AS jsonb) AS same_request, "
+                            + "response_data = CAST(:request AS jsonb) AS same_response, error_message, "
+                            + "(SELECT payload FROM outbox WHERE routing_key = :user "
+                            + "ORDER BY id DESC LIMIT 1) AS payload FROM request_history WHERE id = :id")
+                    .bind("request", request).bind("user", user).bind("id", id).mapToMap().one());
+            assertThat(stored).containsEntry("user_id", user).containsEntry("session_id", session)
+                    .containsEntry("same_request", true).containsEntry("same_response", true)
+                    .containsEntry("error_message", error).containsEntry("payload", payload);
+        }
+        assertThat(sessionOf(user, session)).containsEntry("total_requests", 2L);
+    }
+
+    @Test
     void aRequestWrittenWholeReopensItsEndedSessionAndAddsToIt() {
         String user = "user-" + UUID.randomUUID();
         UUID first = UUID.randomUUID();
