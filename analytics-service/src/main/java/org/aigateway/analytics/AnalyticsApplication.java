@@ -37,6 +37,7 @@ import org.aigateway.contracts.Topology;
 import org.aigateway.support.broker.BrokerConnection;
 import org.aigateway.support.broker.BrokerHealthCheck;
 import org.aigateway.support.errors.ErrorMappers;
+import org.aigateway.support.server.IdleThreadEviction;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.postgres.PostgresPlugin;
 
@@ -80,6 +81,7 @@ public class AnalyticsApplication extends Application<AnalyticsConfiguration> {
         jdbi.installPlugin(new PostgresPlugin());
 
         ErrorMappers.register(environment);
+        environment.lifecycle().addServerLifecycleListener(new IdleThreadEviction());
         environment.jersey().register(new AuthDynamicFeature(new BearerTokenFilter.Builder<PrincipalImpl>()
                 .setAuthenticator(new ApiTokenAuthenticator(configuration.getApiToken()))
                 .setUnauthorizedHandler(new OpenAiUnauthorizedHandler())

@@ -47,6 +47,7 @@ import org.aigateway.gateway.stats.UsageStatsResource;
 import org.aigateway.support.broker.BrokerConnection;
 import org.aigateway.support.broker.BrokerHealthCheck;
 import org.aigateway.support.errors.ErrorMappers;
+import org.aigateway.support.server.IdleThreadEviction;
 import org.glassfish.jersey.server.filter.RolesAllowedDynamicFeature;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.NoTemplateEngine;
@@ -99,6 +100,7 @@ public class GatewayApplication extends Application<GatewayConfiguration> {
                 .installPlugin(new PostgresPlugin())
                 .setTemplateEngine(new NoTemplateEngine());
         ErrorMappers.register(environment);
+        environment.lifecycle().addServerLifecycleListener(new IdleThreadEviction());
 
         configuration.getUpstreamConnections().apply();
         Map<String, ChatProvider> providers = new LinkedHashMap<>();
