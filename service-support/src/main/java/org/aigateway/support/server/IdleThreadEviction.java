@@ -9,11 +9,10 @@ import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * Lets the server's thread pools shrink back to their minimum within one {@code server.idleThreadTimeout} after a
- * burst. By default Jetty lets a pool lose at most one thread per idle timeout, so a pool that a burst (thousands of
- * streams opening at once, a spike of slow requests) grew to 450 threads kept them for hours. While it did, clients at
- * concurrency 16 saw requests take up to 0.6 s (p99 240 to 400 ms) that the server itself handled in under 40 ms;
- * once the pool had shrunk, p99 was 13 ms again.
+ * Lets each of the server's thread pools drop all its excess threads once one idle timeout has passed since it last
+ * had to add one, instead of one thread per idle timeout (Jetty's default): a pool that a burst grew to hundreds of
+ * threads would keep them for hours, and while it did, requests waited far longer before the server read them
+ * (docs/benchmarks.md, part 4).
  */
 public final class IdleThreadEviction implements ServerLifecycleListener {
     @Override
