@@ -5,8 +5,7 @@ import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
-import java.util.LinkedHashSet;
-import java.util.Set;
+import java.util.concurrent.Executor;
 
 /**
  * Lets each of the server's thread pools drop all its excess threads once one idle timeout has passed since it last
@@ -17,21 +16,15 @@ import java.util.Set;
 public final class IdleThreadEviction implements ServerLifecycleListener {
     @Override
     public void serverStarted(Server server) {
-        for (QueuedThreadPool pool : pools(server)) {
-            pool.setMaxEvictCount(Math.max(1, pool.getMaxThreads() - pool.getMinThreads()));
+        letShrink(server.getThreadPool());
+        for (Connector connector : server.getConnectors()) {
+            letShrink(connector.getExecutor());
         }
     }
 
-    private static Set<QueuedThreadPool> pools(Server server) {
-        Set<QueuedThreadPool> pools = new LinkedHashSet<>();
-        if (server.getThreadPool() instanceof QueuedThreadPool pool) {
-            pools.add(pool);
+    private static void letShrink(Executor executor) {
+        if (executor instanceof QueuedThreadPool pool) {
+            pool.setMaxEvictCount(Math.max(1, pool.getMaxThreads() - pool.getMinThreads()));
         }
-        for (Connector connector : server.getConnectors()) {
-            if (connector.getExecutor() instanceof QueuedThreadPool pool) {
-                pools.add(pool);
-            }
-        }
-        return pools;
     }
 }
