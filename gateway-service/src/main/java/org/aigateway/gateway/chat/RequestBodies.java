@@ -5,43 +5,90 @@ import org.aigateway.support.errors.ApiException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
+import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /** Reads request bodies without ever holding more than the configured limit in memory. */
 public final class RequestBodies {
+    /**
+     * The first buffer a body is read into, doubled as needed up to the limit: most chat requests are a few hundred
+     * bytes, where {@link InputStream#readNBytes} reads into 8 KB chunks whatever the body's size.
+     */
+    private static final int INITIAL_BUFFER_BYTES = 1024;
+    /** Characters decoded at a time while checking a body that is not plain ASCII. */
+    private static final int DECODE_WINDOW_CHARS = 1024;
+
     private RequestBodies() {
     }
 
     /** The body's bytes, refused when over the limit, empty, or not UTF-8 (the only encoding JSON may travel in). */
     public static byte[] readAtMost(InputStream body, long maxBytes) throws IOException {
-        byte[] bytes = body.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1));
-        if (bytes.length > maxBytes) {
+        int limit = (int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1);
+        byte[] buffer = new byte[Math.min(limit, INITIAL_BUFFER_BYTES)];
+        int length = 0;
+        while (length < limit) {
+            if (length == buffer.length) {
+                buffer = Arrays.copyOf(buffer, (int) Math.min(limit, 2L * buffer.length));
+            }
+            int read = body.read(buffer, length, buffer.length - length);
+            if (read < 0) {
+                break;
+            }
+            length += read;
+        }
+        if (length > maxBytes) {
             throw tooLarge(maxBytes);
         }
-        if (bytes.length == 0) {
+        if (length == 0) {
             throw ApiException.invalidRequest("The request body is empty; send a JSON object.", null);
         }
-        requireUtf8(bytes);
-        return bytes;
+        requireUtf8(buffer, length);
+        return length == buffer.length ? buffer : Arrays.copyOf(buffer, length);
     }
 
     /**
      * JSON parsers decode some invalid UTF-8 leniently (overlong forms such as C0 AF for '/'), so what the gateway
      * validated could differ from what another decoder reads; the JDK's decoder is strict.
      */
-    private static void requireUtf8(byte[] bytes) {
+    private static void requireUtf8(byte[] bytes, int length) {
+        if (isAscii(bytes, length)) {
+            return;
+        }
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
-        try {
-            decoder.decode(ByteBuffer.wrap(bytes));
-        } catch (CharacterCodingException e) {
-            throw ApiException.invalidRequest("The request body is not valid UTF-8; send JSON encoded as UTF-8.",
-                    null, "invalid_json");
+        ByteBuffer in = ByteBuffer.wrap(bytes, 0, length);
+        CharBuffer window = CharBuffer.allocate(DECODE_WINDOW_CHARS);
+        CoderResult result;
+        do {
+            window.clear();
+            result = decoder.decode(in, window, true);
+            if (result.isError()) {
+                throw notUtf8();
+            }
+        } while (result.isOverflow());
+        do {
+            window.clear();
+            result = decoder.flush(window);
+        } while (result.isOverflow());
+    }
+
+    private static boolean isAscii(byte[] bytes, int length) {
+        for (int i = 0; i < length; i++) {
+            if (bytes[i] < 0) {
+                return false;
+            }
         }
+        return true;
+    }
+
+    private static ApiException notUtf8() {
+        return ApiException.invalidRequest("The request body is not valid UTF-8; send JSON encoded as UTF-8.", null,
+                "invalid_json");
     }
 
     public static ApiException tooLarge(long maxBytes) {

@@ -17,7 +17,6 @@ import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +38,6 @@ import java.util.concurrent.TimeUnit;
  */
 public class OutboxRelay implements Managed {
     private static final Logger LOG = LoggerFactory.getLogger(OutboxRelay.class);
-    private static final Duration RESCAN_INTERVAL = Duration.ofMinutes(1);
     private static final Duration MAX_REFUSED_BACKOFF = Duration.ofSeconds(5);
 
     private record InFlight(long txid, long outboxId, UUID eventId, long publishedNanos) {
@@ -75,7 +73,6 @@ public class OutboxRelay implements Managed {
     private OutboxDao outbox;
     private long cursorTxid;
     private long cursorId;
-    private Instant nextRescan = Instant.now();
     private long refusedBackoffNanos;
     private long lastRefusedNanos;
     /** When refused messages are next published again (a read from the start); 0 when none wait. */
@@ -157,7 +154,6 @@ public class OutboxRelay implements Managed {
     /** One round of work; returns whether more may be waiting, otherwise the relay waits for a wake-up or the poll. */
     boolean relayOnce() throws Exception {
         boolean worked = deleteConfirmed();
-        rescanIfDue();
         if (!broker.isOpen()) {
             return worked;
         }
@@ -347,19 +343,6 @@ public class OutboxRelay implements Managed {
                 LOG.debug("Ignoring failure to abort the outbox channel", e);
             }
         }
-    }
-
-    /**
-     * A sent row's delete is committed without waiting for the flush: a row a database crash brought back lies behind
-     * the cursor, so the relay reads from the start now and then.
-     */
-    private void rescanIfDue() {
-        Instant now = Instant.now();
-        if (now.isBefore(nextRescan)) {
-            return;
-        }
-        nextRescan = now.plus(RESCAN_INTERVAL);
-        rescan = true;
     }
 
     private void sleepQuietly() {
