@@ -12,7 +12,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-/** Reads request bodies without ever holding more than the configured limit in memory. */
+/** Reads request bodies, never more of one than the configured limit. */
 public final class RequestBodies {
     /**
      * The first buffer a body is read into, doubled as needed up to the limit: most chat requests are a few hundred
@@ -27,21 +27,28 @@ public final class RequestBodies {
 
     /** The body's bytes, refused when over the limit, empty, or not UTF-8 (the only encoding JSON may travel in). */
     public static byte[] readAtMost(InputStream body, long maxBytes) throws IOException {
-        int limit = (int) Math.min(Integer.MAX_VALUE - 8, maxBytes + 1);
-        byte[] buffer = new byte[Math.min(limit, INITIAL_BUFFER_BYTES)];
+        int max = (int) Math.min(Integer.MAX_VALUE - 8, maxBytes);
+        byte[] buffer = new byte[Math.min(max, INITIAL_BUFFER_BYTES)];
         int length = 0;
-        while (length < limit) {
-            if (length == buffer.length) {
-                buffer = Arrays.copyOf(buffer, (int) Math.min(limit, 2L * buffer.length));
+        while (true) {
+            if (length < buffer.length) {
+                int read = body.read(buffer, length, buffer.length - length);
+                if (read < 0) {
+                    break;
+                }
+                length += read;
+            } else {
+                // A full buffer grows only once the body turns out to go on.
+                int next = body.read();
+                if (next < 0) {
+                    break;
+                }
+                if (length == max) {
+                    throw tooLarge(maxBytes);
+                }
+                buffer = Arrays.copyOf(buffer, (int) Math.min(max, 2L * buffer.length));
+                buffer[length++] = (byte) next;
             }
-            int read = body.read(buffer, length, buffer.length - length);
-            if (read < 0) {
-                break;
-            }
-            length += read;
-        }
-        if (length > maxBytes) {
-            throw tooLarge(maxBytes);
         }
         if (length == 0) {
             throw ApiException.invalidRequest("The request body is empty; send a JSON object.", null);
@@ -55,13 +62,18 @@ public final class RequestBodies {
      * validated could differ from what another decoder reads; the JDK's decoder is strict.
      */
     private static void requireUtf8(byte[] bytes, int length) {
-        if (isAscii(bytes, length)) {
+        int start = 0;
+        while (start < length && bytes[start] >= 0) {
+            start++;
+        }
+        if (start == length) {
             return;
         }
         CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
-        ByteBuffer in = ByteBuffer.wrap(bytes, 0, length);
+        // Everything before the first byte beyond ASCII is whole characters, so decoding can start there.
+        ByteBuffer in = ByteBuffer.wrap(bytes, start, length - start);
         CharBuffer window = CharBuffer.allocate(DECODE_WINDOW_CHARS);
         CoderResult result;
         do {
@@ -75,15 +87,6 @@ public final class RequestBodies {
             window.clear();
             result = decoder.flush(window);
         } while (result.isOverflow());
-    }
-
-    private static boolean isAscii(byte[] bytes, int length) {
-        for (int i = 0; i < length; i++) {
-            if (bytes[i] < 0) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static ApiException notUtf8() {

@@ -160,6 +160,15 @@ public class OutboxRelay implements Managed {
         expireUnconfirmed();
         ensureChannel();
         scheduleRefused();
+        if (!rescan && cursorTxid != 0 && outbox().horizon() <= cursorTxid) {
+            // Every transaction the position was taken from had ended before the horizon of that read, and horizons
+            // only move forward: the database's transaction ids went back (a restore, or a failover to a standby
+            // that lacked the newest transactions) while this connection lived on, behind a pooler say. Rows
+            // written since sort behind the position.
+            LOG.warn("The database's transaction ids went back behind the outbox relay's position; reading the "
+                    + "outbox from the start");
+            rescan = true;
+        }
         if (rescan) {
             rescan = false;
             cursorTxid = 0;
@@ -234,6 +243,12 @@ public class OutboxRelay implements Managed {
         rows.forEach(row -> inFlightIds.remove(row.outboxId()));
         confirmedMeter.mark(rows.size());
         return true;
+    }
+
+    /** Moves the position the next read starts after; tests use it to stand for a database whose ids went back. */
+    void positionAt(long txid, long id) {
+        cursorTxid = txid;
+        cursorId = id;
     }
 
     private OutboxDao outbox() {

@@ -20,7 +20,7 @@ class RequestBodiesTest {
     private static final long LIMIT = 300_000;
 
     @ParameterizedTest
-    @ValueSource(ints = {1, 2, 1023, 1024, 1025, 4096, 65_537, 299_999, 300_000})
+    @ValueSource(ints = {1, 2, 1023, 1024, 1025, 2047, 2048, 2049, 65_537, 262_143, 262_144, 262_145, 299_999, 300_000})
     void aBodyWithinTheLimitIsReturnedWhole(int size) throws IOException {
         byte[] body = ascii(size);
 
@@ -48,6 +48,12 @@ class RequestBodiesTest {
     }
 
     @Test
+    void aBodyOneByteOverTheLimitIsRefused() {
+        assertThatThrownBy(() -> RequestBodies.readAtMost(new ByteArrayInputStream(ascii((int) LIMIT + 1)), LIMIT))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getStatus()).isEqualTo(413));
+    }
+
+    @Test
     void anEmptyBodyIsRefused() {
         assertThatThrownBy(() -> RequestBodies.readAtMost(new ByteArrayInputStream(new byte[0]), LIMIT))
                 .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.getStatus()).isEqualTo(400));
@@ -56,11 +62,13 @@ class RequestBodiesTest {
     @Test
     void charactersOfEveryLengthAreAcceptedAcrossTheDecodingWindow() throws IOException {
         // 2-, 3- and 4-byte characters (the last one two chars in Java) repeated far beyond 1,024 chars, shifted by
-        // one ASCII byte so that characters straddle every window boundary somewhere.
+        // one ASCII byte so that a surrogate pair falls on the end of the decoding window.
         String text = "x" + "é€😀".repeat(3_000);
         byte[] body = text.getBytes(StandardCharsets.UTF_8);
 
         assertThat(RequestBodies.readAtMost(new Trickle(body, 5), LIMIT)).isEqualTo(body);
+        byte[] asciiFirst = ("a".repeat(3_000) + "€😀").getBytes(StandardCharsets.UTF_8);
+        assertThat(RequestBodies.readAtMost(new ByteArrayInputStream(asciiFirst), LIMIT)).isEqualTo(asciiFirst);
     }
 
     @Test
@@ -68,8 +76,9 @@ class RequestBodiesTest {
         byte[] early = withBytesAt(ascii(10), 3, 0xc0, 0xaf);
         byte[] late = withBytesAt("é".repeat(5_000).getBytes(StandardCharsets.UTF_8), 9_997, 0xff);
         byte[] cutShort = Arrays.copyOf("é€".repeat(2_000).getBytes(StandardCharsets.UTF_8), 9_999);
+        byte[] afterAscii = withBytesAt(ascii(3_004), 3_000, 0xe2, 0x82, 0xac, 0x80);
 
-        for (byte[] body : new byte[][] {early, late, cutShort}) {
+        for (byte[] body : new byte[][] {early, late, cutShort, afterAscii}) {
             assertThatThrownBy(() -> RequestBodies.readAtMost(new ByteArrayInputStream(body), LIMIT))
                     .isInstanceOfSatisfying(ApiException.class, e -> {
                         assertThat(e.getStatus()).isEqualTo(400);

@@ -1,0 +1,109 @@
+package org.aigateway.gateway.outbox;
+
+import com.codahale.metrics.MetricRegistry;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.GetResponse;
+import org.aigateway.contracts.Topology;
+import org.aigateway.gateway.GatewayApplication;
+import org.aigateway.support.broker.BrokerConnection;
+import org.aigateway.support.testing.TestDatabase;
+import org.aigateway.support.testing.TestVhost;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.postgres.PostgresPlugin;
+import org.jdbi.v3.sqlobject.SqlObjectPlugin;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The relay driven round by round on the test's thread, against a real database and broker: what it publishes and
+ * deletes, and that rows it is positioned past still go out once the database's transaction ids went back.
+ */
+class OutboxRelayTest {
+    private static final TestDatabase DB = TestDatabase.migrated("gateway_outbox_relay", GatewayApplication.CHANGELOG);
+    private static final TestVhost VHOST = TestVhost.create("outbox_relay");
+    private static final String ROUTING_KEY = Topology.routingKey(Topology.PERFORMANCE_QUEUE);
+
+    private static Jdbi jdbi;
+    private static OutboxDao outbox;
+    private static BrokerConnection broker;
+    private static OutboxRelay relay;
+    private static Connection observer;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        jdbi = Jdbi.create(DB.url(), DB.user(), DB.password())
+                .installPlugin(new SqlObjectPlugin())
+                .installPlugin(new PostgresPlugin());
+        outbox = jdbi.onDemand(OutboxDao.class);
+        ConnectionFactory factory = new ConnectionFactory();
+        factory.setUri(VHOST.uri());
+        broker = new BrokerConnection(factory, "outbox-relay-test", Duration.ofMillis(100));
+        broker.onConnected(Topology::declare);
+        broker.start();
+        await().atMost(Duration.ofSeconds(10)).until(broker::isReady);
+        observer = factory.newConnection("outbox-relay-test-observer");
+        relay = new OutboxRelay(jdbi, broker, new OutboxRelayFactory(), new MetricRegistry());
+    }
+
+    @AfterAll
+    static void tearDown() throws Exception {
+        relay.stop();
+        observer.close();
+        broker.stop();
+        VHOST.close();
+        DB.close();
+    }
+
+    @Test
+    void rowsWrittenAfterTheDatabasesTransactionIdsWentBackArePublished() throws Exception {
+        UUID first = insertEvent();
+        relayUntilOutboxIsEmpty();
+        assertThat(takePublished()).containsExactly(first.toString());
+
+        // As if the relay had last read rows of transactions the database no longer knows: a restore, or a failover
+        // to a standby that lacked them, which its connection lived through. New rows now sort behind its position.
+        long horizon = outbox.horizon();
+        relay.positionAt(horizon + 1_000_000, 0);
+        UUID second = insertEvent();
+        relayUntilOutboxIsEmpty();
+
+        assertThat(takePublished()).containsExactly(second.toString());
+    }
+
+    private static UUID insertEvent() {
+        UUID eventId = UUID.randomUUID();
+        outbox.insert(List.of(OutboxMessage.unsaved(eventId, ROUTING_KEY, "{\"eventId\":\"" + eventId + "\"}")));
+        return eventId;
+    }
+
+    /** Runs relay rounds until every row was published, confirmed and deleted; confirms arrive in between. */
+    private static void relayUntilOutboxIsEmpty() {
+        await().atMost(Duration.ofSeconds(10)).pollInSameThread().pollInterval(Duration.ofMillis(20)).until(() -> {
+            relay.relayOnce();
+            return outbox.countUnsent() == 0;
+        });
+    }
+
+    /** The message ids waiting on the queue, taken off it. */
+    private static List<String> takePublished() throws Exception {
+        List<String> ids = new ArrayList<>();
+        try (Channel channel = observer.createChannel()) {
+            GetResponse message;
+            while ((message = channel.basicGet(Topology.PERFORMANCE_QUEUE, true)) != null) {
+                ids.add(message.getProps().getMessageId());
+            }
+        }
+        return ids;
+    }
+}
