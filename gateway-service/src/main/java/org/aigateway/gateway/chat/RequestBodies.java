@@ -12,7 +12,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
-/** Reads request bodies, never more of one than the configured limit. */
+/** Reads request bodies, holding no more of one than the configured limit. */
 public final class RequestBodies {
     /**
      * The first buffer a body is read into, doubled as needed up to the limit: most chat requests are a few hundred

@@ -35,20 +35,25 @@ public interface OutboxDao {
      * Removes rows the broker confirmed, found by their position (writing transaction, row id), the outbox's one index.
      * A delete writes no new row version and no index entries, where marking the row sent wrote both, payload
      * included. It commits like the history's writes (flushed, unless the server's synchronous_commit says
-     * otherwise), so a crash does not bring a deleted row back behind the relay's position; and a crash breaks the
-     * relay's connection, after which the relay reads from the start anyway. It never reads from the start just in
-     * case: such a read steps over every row deleted since the last vacuum.
+     * otherwise), so a crash does not bring a deleted row back behind the relay's position. The relay reads from the
+     * start only when it has reason to (see {@link #horizon}), never just in case: such a read steps over every row
+     * deleted since the last vacuum.
      */
     @SqlUpdate("DELETE FROM outbox o USING unnest(CAST(:txids AS bigint[]), CAST(:ids AS bigint[])) AS sent(txid, id) "
             + "WHERE o.txid = CAST(CAST(sent.txid AS text) AS xid8) AND o.id = sent.id")
     int deleteSent(@Bind("txids") long[] txids, @Bind("ids") long[] ids);
 
     /**
-     * The oldest transaction still running, as {@link #unsentAfter} sees it: rows of every transaction after it sort
-     * after the rows it may return.
+     * Where the database stands now: the horizon a read made now would have (rows of transactions at or after it are
+     * not returned yet), and when its server started, as text.
      */
-    @SqlQuery("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-    long horizon();
+    record Horizon(long xmin, String serverStarted) {
+    }
+
+    @SqlQuery("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin, "
+            + "pg_postmaster_start_time()::text AS server_started")
+    @RegisterConstructorMapper(Horizon.class)
+    Horizon horizon();
 
     /** Every row in the outbox waits to be sent. */
     @SqlQuery("SELECT count(*) FROM outbox")

@@ -73,6 +73,8 @@ public class OutboxRelay implements Managed {
     private OutboxDao outbox;
     private long cursorTxid;
     private long cursorId;
+    /** When the database's server started, as of the relay's last look; null before the first. */
+    private String serverStarted;
     private long refusedBackoffNanos;
     private long lastRefusedNanos;
     /** When refused messages are next published again (a read from the start); 0 when none wait. */
@@ -153,6 +155,11 @@ public class OutboxRelay implements Managed {
 
     /** One round of work; returns whether more may be waiting, otherwise the relay waits for a wake-up or the poll. */
     boolean relayOnce() throws Exception {
+        if (databaseWentBack()) {
+            LOG.warn("The outbox's database was restarted, restored or replaced, or its transaction ids went back "
+                    + "behind the relay's position; publishing what was in flight again and reading from the start");
+            forgetInFlight();
+        }
         boolean worked = deleteConfirmed();
         if (!broker.isOpen()) {
             return worked;
@@ -160,15 +167,6 @@ public class OutboxRelay implements Managed {
         expireUnconfirmed();
         ensureChannel();
         scheduleRefused();
-        if (!rescan && cursorTxid != 0 && outbox().horizon() <= cursorTxid) {
-            // Every transaction the position was taken from had ended before the horizon of that read, and horizons
-            // only move forward: the database's transaction ids went back (a restore, or a failover to a standby
-            // that lacked the newest transactions) while this connection lived on, behind a pooler say. Rows
-            // written since sort behind the position.
-            LOG.warn("The database's transaction ids went back behind the outbox relay's position; reading the "
-                    + "outbox from the start");
-            rescan = true;
-        }
         if (rescan) {
             rescan = false;
             cursorTxid = 0;
@@ -243,6 +241,20 @@ public class OutboxRelay implements Managed {
         rows.forEach(row -> inFlightIds.remove(row.outboxId()));
         confirmedMeter.mark(rows.size());
         return true;
+    }
+
+    /**
+     * Whether the database is no longer the one the position and the confirmed rows refer to, while this connection
+     * lived on (behind a pooler, say): its server started anew (a restore, a failover, a restart), or its transaction
+     * ids went back behind the position. Every row read had a transaction below that read's horizon, and horizons
+     * only move forward; after a restore or a failover to a standby that lacked the newest transactions, rows written
+     * since would sort behind the position and a confirmed row's (txid, id) may name another row.
+     */
+    private boolean databaseWentBack() {
+        OutboxDao.Horizon now = outbox().horizon();
+        boolean newServer = serverStarted != null && !serverStarted.equals(now.serverStarted());
+        serverStarted = now.serverStarted();
+        return newServer || (cursorTxid != 0 && now.xmin() <= cursorTxid);
     }
 
     /** Moves the position the next read starts after; tests use it to stand for a database whose ids went back. */
@@ -333,13 +345,21 @@ public class OutboxRelay implements Managed {
         }
     }
 
-    /** Forgets everything in flight on the current channel: unconfirmed rows stay unsent and are published again. */
+    /** Deletes what the broker confirmed, then forgets the rest in flight: unconfirmed rows are published again. */
     private void resetChannel() {
         try {
             deleteConfirmed();
         } catch (RuntimeException e) {
             LOG.warn("Could not delete confirmed outbox rows; they will be published again ({})", e.toString());
         }
+        forgetInFlight();
+    }
+
+    /**
+     * Forgets what is in flight without deleting anything: unconfirmed rows, and confirmed ones not deleted yet, are
+     * published again, and the outbox is read from the start.
+     */
+    private void forgetInFlight() {
         closeChannel();
         unconfirmed.clear();
         returned.clear();

@@ -58,11 +58,20 @@ class OutboxRelayTest {
 
     @AfterAll
     static void tearDown() throws Exception {
-        relay.stop();
-        observer.close();
-        broker.stop();
-        VHOST.close();
-        DB.close();
+        try {
+            if (relay != null) {
+                relay.stop();
+            }
+            if (observer != null) {
+                observer.close();
+            }
+            if (broker != null) {
+                broker.stop();
+            }
+        } finally {
+            VHOST.close();
+            DB.close();
+        }
     }
 
     @Test
@@ -73,12 +82,35 @@ class OutboxRelayTest {
 
         // As if the relay had last read rows of transactions the database no longer knows: a restore, or a failover
         // to a standby that lacked them, which its connection lived through. New rows now sort behind its position.
-        long horizon = outbox.horizon();
+        long horizon = outbox.horizon().xmin();
         relay.positionAt(horizon + 1_000_000, 0);
         UUID second = insertEvent();
         relayUntilOutboxIsEmpty();
 
         assertThat(takePublished()).containsExactly(second.toString());
+    }
+
+    @Test
+    void aDatabaseThatDidNotGoBackIsNotReadFromTheStart() throws Exception {
+        insertEvent();
+        relayUntilOutboxIsEmpty();
+        takePublished();
+
+        // A committed row the relay is positioned on, as if it had read it: only a read from the start publishes it.
+        UUID behind = insertEvent();
+        OutboxMessage row = jdbi.withHandle(handle -> handle.createQuery(
+                        "SELECT txid::text::bigint AS txid, id FROM outbox")
+                .map((rs, ctx) -> new OutboxMessage(rs.getLong("txid"), rs.getLong("id"), behind, null, null))
+                .one());
+        relay.positionAt(row.txid(), row.id());
+        for (int round = 0; round < 25; round++) {
+            relay.relayOnce();
+            Thread.sleep(20);
+        }
+
+        assertThat(takePublished()).isEmpty();
+        assertThat(outbox.countUnsent()).isEqualTo(1);
+        jdbi.useHandle(handle -> handle.execute("DELETE FROM outbox"));
     }
 
     private static UUID insertEvent() {
