@@ -31,27 +31,33 @@ public interface OutboxDao {
     List<OutboxMessage> unsentAfter(@Bind("afterTxid") long afterTxid, @Bind("afterId") long afterId,
                                     @Bind("limit") int limit);
 
+    /** When the database's server (its postmaster) started, in microseconds since the epoch. */
+    String SERVER_STARTED = "CAST(extract(epoch FROM pg_postmaster_start_time()) * 1000000 AS bigint)";
+
     /**
-     * Removes rows the broker confirmed, found by their position (writing transaction, row id), the outbox's one index.
-     * A delete writes no new row version and no index entries, where marking the row sent wrote both, payload
-     * included. It commits like the history's writes (flushed, unless the server's synchronous_commit says
-     * otherwise), so a crash does not bring a deleted row back behind the relay's position. The relay reads from the
-     * start only when it has reason to (see {@link #horizon}), never just in case: such a read steps over every row
-     * deleted since the last vacuum.
+     * Removes rows the broker confirmed, found by their position (writing transaction, row id), the outbox's one index,
+     * and only on the server that started at {@code serverStarted} (see {@link #horizon}): after a restore or a
+     * failover the same position may name another row. A delete writes no new row version and no index entries, where
+     * marking the row sent wrote both, payload included. It commits like the history's writes (flushed, unless the
+     * server's synchronous_commit says otherwise), so a crash does not bring a deleted row back behind the relay's
+     * position. The relay reads from the start only when it has reason to, never just in case: such a read steps over
+     * every row deleted since the last vacuum.
      */
     @SqlUpdate("DELETE FROM outbox o USING unnest(CAST(:txids AS bigint[]), CAST(:ids AS bigint[])) AS sent(txid, id) "
-            + "WHERE o.txid = CAST(CAST(sent.txid AS text) AS xid8) AND o.id = sent.id")
-    int deleteSent(@Bind("txids") long[] txids, @Bind("ids") long[] ids);
+            + "WHERE " + SERVER_STARTED + " = :serverStarted "
+            + "AND o.txid = CAST(CAST(sent.txid AS text) AS xid8) AND o.id = sent.id")
+    int deleteSent(@Bind("txids") long[] txids, @Bind("ids") long[] ids, @Bind("serverStarted") long serverStarted);
 
     /**
-     * Where the database stands now: the horizon a read made now would have (rows of transactions at or after it are
-     * not returned yet), and when its server started, as text.
+     * The horizon a read made now would have (rows of transactions at or after it are not returned yet) and when the
+     * database's server started: what the relay compares before each round to tell that the database went back.
      */
-    record Horizon(long xmin, String serverStarted) {
+    record Horizon(long xmin, long serverStarted) {
     }
 
-    @SqlQuery("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin, "
-            + "pg_postmaster_start_time()::text AS server_started")
+    /** Where the database stands now; see {@link Horizon}. */
+    @SqlQuery("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS xmin, " + SERVER_STARTED
+            + " AS server_started")
     @RegisterConstructorMapper(Horizon.class)
     Horizon horizon();
 

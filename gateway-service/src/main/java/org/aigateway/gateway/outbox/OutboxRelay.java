@@ -73,8 +73,8 @@ public class OutboxRelay implements Managed {
     private OutboxDao outbox;
     private long cursorTxid;
     private long cursorId;
-    /** When the database's server started, as of the relay's last look; null before the first. */
-    private String serverStarted;
+    /** When the database's server started, as of the relay's last look; 0 before the first. */
+    private long serverStarted;
     private long refusedBackoffNanos;
     private long lastRefusedNanos;
     /** When refused messages are next published again (a read from the start); 0 when none wait. */
@@ -237,7 +237,7 @@ public class OutboxRelay implements Managed {
             return false;
         }
         outbox().deleteSent(rows.stream().mapToLong(InFlight::txid).toArray(),
-                rows.stream().mapToLong(InFlight::outboxId).toArray());
+                rows.stream().mapToLong(InFlight::outboxId).toArray(), serverStarted);
         rows.forEach(row -> inFlightIds.remove(row.outboxId()));
         confirmedMeter.mark(rows.size());
         return true;
@@ -245,14 +245,14 @@ public class OutboxRelay implements Managed {
 
     /**
      * Whether the database is no longer the one the position and the confirmed rows refer to, while this connection
-     * lived on (behind a pooler, say): its server started anew (a restore, a failover, a restart), or its transaction
-     * ids went back behind the position. Every row read had a transaction below that read's horizon, and horizons
+     * lived on (behind a pooler, say): its server started anew (a restore, a failover, a server restart; a crash
+     * recovered in place keeps the start time), or its transaction ids went back behind the position. Every row read had a transaction below that read's horizon, and horizons
      * only move forward; after a restore or a failover to a standby that lacked the newest transactions, rows written
      * since would sort behind the position and a confirmed row's (txid, id) may name another row.
      */
     private boolean databaseWentBack() {
         OutboxDao.Horizon now = outbox().horizon();
-        boolean newServer = serverStarted != null && !serverStarted.equals(now.serverStarted());
+        boolean newServer = serverStarted != 0 && serverStarted != now.serverStarted();
         serverStarted = now.serverStarted();
         return newServer || (cursorTxid != 0 && now.xmin() <= cursorTxid);
     }
@@ -366,6 +366,8 @@ public class OutboxRelay implements Managed {
         inFlightIds.clear();
         confirmed.clear();
         rescan = true;
+        cursorTxid = 0;
+        cursorId = 0;
     }
 
     private void closeChannel() {

@@ -103,14 +103,17 @@ class OutboxRelayTest {
                 .map((rs, ctx) -> new OutboxMessage(rs.getLong("txid"), rs.getLong("id"), behind, null, null))
                 .one());
         relay.positionAt(row.txid(), row.id());
-        for (int round = 0; round < 25; round++) {
-            relay.relayOnce();
-            Thread.sleep(20);
-        }
+        try {
+            for (int round = 0; round < 25; round++) {
+                relay.relayOnce();
+                Thread.sleep(20);
+            }
 
-        assertThat(takePublished()).isEmpty();
-        assertThat(outbox.countUnsent()).isEqualTo(1);
-        jdbi.useHandle(handle -> handle.execute("DELETE FROM outbox"));
+            assertThat(takePublished()).isEmpty();
+            assertThat(outbox.countUnsent()).isEqualTo(1);
+        } finally {
+            jdbi.useHandle(handle -> handle.execute("DELETE FROM outbox"));
+        }
     }
 
     private static UUID insertEvent() {
