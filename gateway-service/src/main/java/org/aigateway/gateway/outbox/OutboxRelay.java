@@ -246,9 +246,10 @@ public class OutboxRelay implements Managed {
     /**
      * Whether the database is no longer the one the position and the confirmed rows refer to, while this connection
      * lived on (behind a pooler, say): its server started anew (a restore, a failover, a server restart; a crash
-     * recovered in place keeps the start time), or its transaction ids went back behind the position. Every row read had a transaction below that read's horizon, and horizons
-     * only move forward; after a restore or a failover to a standby that lacked the newest transactions, rows written
-     * since would sort behind the position and a confirmed row's (txid, id) may name another row.
+     * recovered in place keeps the start time), or its transaction ids went back behind the position. Every row read
+     * had a transaction below that read's horizon, and horizons only move forward; after a restore or a failover to a
+     * standby that lacked the newest transactions, rows written since would sort behind the position and a confirmed
+     * row's (txid, id) may name another row.
      */
     private boolean databaseWentBack() {
         OutboxDao.Horizon now = outbox().horizon();
@@ -365,7 +366,6 @@ public class OutboxRelay implements Managed {
         returned.clear();
         inFlightIds.clear();
         confirmed.clear();
-        rescan = true;
         cursorTxid = 0;
         cursorId = 0;
     }
