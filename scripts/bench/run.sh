@@ -411,8 +411,12 @@ if has_part pipeline; then
 fi
 
 if has_part chat || has_part streams || has_part history; then
+  # The streams part's streams pause after their first chunk until all of them are open, so that all are open at once
+  # however long the gateway takes to open them; nothing else streams.
+  streams_at_once=0
+  has_part streams && streams_at_once=$STREAMS
   start upstream java -Xmx512m -jar "$BENCH_JAR" upstream --port "$UPSTREAM_PORT" \
-    --stream-chunks "$STREAM_CHUNKS" --stream-interval "$STREAM_INTERVAL"
+    --stream-chunks "$STREAM_CHUNKS" --stream-interval "$STREAM_INTERVAL" --streams-at-once "$streams_at_once"
   upstream_pid=$started
 
   create_database "$GATEWAY_DB"
@@ -484,6 +488,7 @@ if has_part streams; then
     || fail "the stream benchmark failed; see $WORK/streams.log"
   grep '^streams\.' "$WORK/streams.txt" >>"$RESULTS"
   log "  $(sed -n 's/^streams\.completed=//p' "$WORK/streams.txt") of $STREAMS complete," \
+    "at most $(sed -n 's/^streams\.max_open=//p' "$WORK/streams.txt") open at once," \
     "heap max $(sed -n 's/^streams\.heap_max_mb=//p' "$WORK/streams.txt") MB," \
     "threads max $(sed -n 's/^streams\.threads_max=//p' "$WORK/streams.txt")"
 fi

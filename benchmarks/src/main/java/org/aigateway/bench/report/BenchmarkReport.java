@@ -193,7 +193,7 @@ public final class BenchmarkReport {
     }
 
     private void streams() {
-        String goal = "all " + number(GOAL_STREAMS, 0) + " complete, 0 errors";
+        String goal = "all " + number(GOAL_STREAMS, 0) + " open at once and complete, 0 errors";
         if (!results.has("streams.requested")) {
             row("Streams", "SSE streams open at once through the gateway", "not run", goal, "—");
             return;
@@ -201,6 +201,7 @@ public final class BenchmarkReport {
         long requested = results.whole("streams.requested");
         long completed = results.whole("streams.completed");
         long failures = results.whole("streams.failed");
+        long maxOpen = results.whole("streams.max_open");
         String kinds = results.startingWith("streams.failure.").entrySet().stream()
                 .map(e -> e.getKey() + ": " + e.getValue()).collect(Collectors.joining(", "));
         String sample = results.startingWith("streams.failure_sample.").values().stream().findFirst()
@@ -212,8 +213,10 @@ public final class BenchmarkReport {
         row("Streams", number(requested, 0) + " SSE streams at once through the gateway (" + shape + ")",
                 number(completed, 0) + " complete with `[DONE]`, " + number(failures, 0) + " failed"
                         + (kinds.isEmpty() ? "" : " (" + kinds + sample + ")") + "; at most "
-                        + results.text("streams.max_open", "?") + " open at once",
-                goal, verdict(completed == requested && failures == 0 && requested > 0) + scale);
+                        + number(maxOpen, 0) + " open at once (reached after "
+                        + results.text("streams.seconds_to_max_open", "?") + " s)",
+                goal, verdict(completed == requested && maxOpen == requested && failures == 0 && requested > 0)
+                        + scale);
         OptionalDouble heap = results.number("streams.heap_max_mb");
         row("Streams", "gateway heap used, max (`-Xmx" + results.text("config.gateway_heap", "?") + "`) · threads, max",
                 results.text("streams.heap_max_mb", "?") + " MB (before: " + results.text("streams.heap_before_mb", "?")

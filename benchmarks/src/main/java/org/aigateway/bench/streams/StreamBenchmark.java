@@ -93,6 +93,8 @@ public final class StreamBenchmark {
             figures.put("completed", tally.completedCount())
                     .put("failed", tally.failedCount())
                     .put("max_open", tally.maxOpen())
+                    .put("seconds_to_max_open", String.format(java.util.Locale.ROOT, "%.1f",
+                            tally.maxOpen() == 0 ? 0.0 : (tally.maxOpenReachedNanos() - started) / 1e9))
                     .put("chunks_per_stream", String.format(java.util.Locale.ROOT, "%.1f",
                             tally.completedCount() == 0 ? 0.0 : (double) tally.chunks() / tally.completedCount()))
                     .put("seconds", String.format(java.util.Locale.ROOT, "%.1f", seconds))

@@ -10,13 +10,18 @@ import java.util.concurrent.atomic.AtomicLong;
 final class StreamTally {
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger maxOpen = new AtomicInteger();
+    /** When the number open at once last reached a new maximum; {@link System#nanoTime()} based. */
+    private final AtomicLong maxOpenReachedNanos = new AtomicLong();
     private final AtomicInteger completed = new AtomicInteger();
     private final AtomicLong chunks = new AtomicLong();
     private final Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
     private final Map<String, String> failureSamples = new ConcurrentHashMap<>();
 
     void opened() {
-        maxOpen.accumulateAndGet(open.incrementAndGet(), Math::max);
+        int now = open.incrementAndGet();
+        if (maxOpen.accumulateAndGet(now, Math::max) == now) {
+            maxOpenReachedNanos.accumulateAndGet(System.nanoTime(), Math::max);
+        }
     }
 
     void closed() {
@@ -47,6 +52,10 @@ final class StreamTally {
 
     int maxOpen() {
         return maxOpen.get();
+    }
+
+    long maxOpenReachedNanos() {
+        return maxOpenReachedNanos.get();
     }
 
     long chunks() {

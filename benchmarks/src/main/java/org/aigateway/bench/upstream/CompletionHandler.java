@@ -22,12 +22,15 @@ final class CompletionHandler extends Handler.Abstract.NonBlocking {
     private final CannedCompletions completions;
     private final ScheduledExecutorService timer;
     private final long intervalMillis;
+    private final StreamGate gate;
     private final ObjectMapper mapper = new ObjectMapper();
 
-    CompletionHandler(CannedCompletions completions, ScheduledExecutorService timer, Duration interval) {
+    CompletionHandler(CannedCompletions completions, ScheduledExecutorService timer, Duration interval,
+                      StreamGate gate) {
         this.completions = completions;
         this.timer = timer;
         this.intervalMillis = interval.toMillis();
+        this.gate = gate;
     }
 
     @Override
@@ -66,7 +69,10 @@ final class CompletionHandler extends Handler.Abstract.NonBlocking {
         new Stream(response, callback, includeUsage).writeChunk(0);
     }
 
-    /** One response being streamed: each write, once done, schedules the next one an interval later. */
+    /**
+     * One response being streamed: each write, once done, schedules the next one an interval later; after the first
+     * chunk the stream passes the gate, which may hold it until enough streams are open.
+     */
     private final class Stream {
         private final Response response;
         private final Callback done;
@@ -83,9 +89,9 @@ final class CompletionHandler extends Handler.Abstract.NonBlocking {
                 response.write(true, ByteBuffer.wrap(completions.end(includeUsage)), done);
                 return;
             }
+            Runnable next = () -> timer.schedule(() -> writeChunk(index + 1), intervalMillis, TimeUnit.MILLISECONDS);
             response.write(false, ByteBuffer.wrap(completions.contentEvent(index)), Callback.from(
-                    () -> timer.schedule(() -> writeChunk(index + 1), intervalMillis, TimeUnit.MILLISECONDS),
-                    done::failed));
+                    index == 0 ? () -> gate.pass(next) : next, done::failed));
         }
     }
 }

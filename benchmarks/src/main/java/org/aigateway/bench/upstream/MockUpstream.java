@@ -12,7 +12,8 @@ import java.util.concurrent.ScheduledExecutorService;
 /**
  * A minimal OpenAI-compatible upstream for load tests: {@code POST /v1/chat/completions} answers one fixed completion
  * at once, or, with {@code "stream": true}, streams it slowly. Non-blocking throughout (Jetty's core handler API and
- * one timer thread), so thousands of slow streams cost a buffer each, not a thread.
+ * one timer thread), so thousands of slow streams cost a buffer each, not a thread. With {@code --streams-at-once N}
+ * the first N streams pause after their first chunk until all N are open ({@link StreamGate}).
  */
 public final class MockUpstream {
     private MockUpstream() {
@@ -22,6 +23,8 @@ public final class MockUpstream {
         int port = args.integer("port");
         int chunks = args.integer("stream-chunks", 20);
         Duration interval = args.duration("stream-interval", Duration.ofMillis(500));
+        int atOnce = args.integer("streams-at-once", 0);
+        Duration atOnceTimeout = args.duration("streams-at-once-timeout", Duration.ofSeconds(60));
 
         QueuedThreadPool threads = new QueuedThreadPool(16, 4);
         threads.setName("mock-upstream");
@@ -39,10 +42,12 @@ public final class MockUpstream {
             thread.setDaemon(true);
             return thread;
         });
-        server.setHandler(new CompletionHandler(new CannedCompletions(chunks), timer, interval));
+        server.setHandler(new CompletionHandler(new CannedCompletions(chunks), timer, interval,
+                new StreamGate(atOnce, atOnceTimeout, timer)));
         server.start();
-        System.err.printf("mock upstream on http://127.0.0.1:%d/v1 (streams: %d chunks, %d ms apart)%n",
-                port, chunks, interval.toMillis());
+        System.err.printf("mock upstream on http://127.0.0.1:%d/v1 (streams: %d chunks, %d ms apart%s)%n",
+                port, chunks, interval.toMillis(), atOnce > 0 ? ", the first " + atOnce + " held after their first "
+                        + "chunk until all of them are open, at most " + atOnceTimeout.toSeconds() + " s" : "");
         server.join();
     }
 }

@@ -1,0 +1,78 @@
+package org.aigateway.bench.upstream;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Holds each stream after its first chunk until a given number of streams are held, then lets them all go on at once,
+ * so that every one of them is open at the same moment however long the gateway took to open them. Streams that come
+ * after that go on at once. Should the number not be reached within the timeout from the first held stream (some
+ * failed before their first chunk), the held ones go on then, and the client's count of streams open at once shows
+ * the shortfall.
+ */
+final class StreamGate {
+    private final int streams;
+    private final long timeoutNanos;
+    private final ScheduledExecutorService timer;
+    private final List<Runnable> held = new ArrayList<>();
+    private boolean open;
+    private ScheduledFuture<?> timeout;
+
+    /** @param streams how many streams to hold before any goes on; 0 or less holds none */
+    StreamGate(int streams, Duration timeout, ScheduledExecutorService timer) {
+        this.streams = streams;
+        this.timeoutNanos = timeout.toNanos();
+        this.timer = timer;
+        this.open = streams <= 0;
+    }
+
+    /** Runs {@code next} now if the gate is open, otherwise once it opens. */
+    void pass(Runnable next) {
+        List<Runnable> released;
+        synchronized (this) {
+            if (!open) {
+                held.add(next);
+                if (held.size() < streams) {
+                    if (timeout == null) {
+                        timeout = timer.schedule(this::openNow, timeoutNanos, TimeUnit.NANOSECONDS);
+                    }
+                    return;
+                }
+                if (timeout != null) {
+                    timeout.cancel(false);
+                }
+            }
+            released = open();
+        }
+        if (released.isEmpty()) {
+            next.run();
+        } else {
+            released.forEach(Runnable::run);
+        }
+    }
+
+    /** How many streams are held right now. */
+    synchronized int held() {
+        return held.size();
+    }
+
+    private void openNow() {
+        List<Runnable> released;
+        synchronized (this) {
+            released = open();
+        }
+        released.forEach(Runnable::run);
+    }
+
+    /** Opens the gate for good and hands back what it held; the caller runs that outside the lock. */
+    private List<Runnable> open() {
+        open = true;
+        List<Runnable> released = List.copyOf(held);
+        held.clear();
+        return released;
+    }
+}
