@@ -26,6 +26,9 @@ EVENTS=${BENCH_EVENTS:-$default_events}
 STREAMS=${BENCH_STREAMS:-$default_streams}
 STREAM_CHUNKS=${BENCH_STREAM_CHUNKS:-$default_chunks}
 STREAM_INTERVAL=${BENCH_STREAM_INTERVAL:-$default_interval}
+# How long the upstream holds the streams part's streams, at most, until all are open (the gateway's readTimeout for
+# its upstream must be longer).
+STREAM_HOLD=60s
 HISTORY_ROWS=${BENCH_HISTORY_ROWS:-$default_rows}
 HISTORY_USERS=${BENCH_HISTORY_USERS:-1000}
 GATEWAY_HEAP=${BENCH_GATEWAY_HEAP:-512m}
@@ -416,7 +419,8 @@ if has_part chat || has_part streams || has_part history; then
   streams_at_once=0
   has_part streams && streams_at_once=$STREAMS
   start upstream java -Xmx512m -jar "$BENCH_JAR" upstream --port "$UPSTREAM_PORT" \
-    --stream-chunks "$STREAM_CHUNKS" --stream-interval "$STREAM_INTERVAL" --streams-at-once "$streams_at_once"
+    --stream-chunks "$STREAM_CHUNKS" --stream-interval "$STREAM_INTERVAL" \
+    --streams-at-once "$streams_at_once" --streams-at-once-timeout "$STREAM_HOLD"
   upstream_pid=$started
 
   create_database "$GATEWAY_DB"
@@ -484,6 +488,7 @@ if has_part streams; then
   log "streams: $STREAMS at once through the gateway, $STREAM_CHUNKS chunks $STREAM_INTERVAL apart"
   java -Xmx1g -jar "$BENCH_JAR" streams --url "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" \
     --key "$CHAT_KEY" --model "$MODEL" --streams "$STREAMS" --ramp 2s --stream-duration "${stream_ms}ms" \
+    --hold-timeout "$STREAM_HOLD" \
     --metrics-url "http://127.0.0.1:$GATEWAY_ADMIN_PORT/metrics" >"$WORK/streams.txt" 2>"$WORK/streams.log" \
     || fail "the stream benchmark failed; see $WORK/streams.log"
   grep '^streams\.' "$WORK/streams.txt" >>"$RESULTS"

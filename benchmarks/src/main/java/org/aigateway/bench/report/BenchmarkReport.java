@@ -223,7 +223,8 @@ public final class BenchmarkReport {
                         + ") · " + results.text("streams.threads_max", "?") + " threads (before: "
                         + results.text("streams.threads_before", "?") + ")",
                 "heap ≤ " + number(GOAL_STREAM_HEAP_MB, 0) + " MB",
-                (heap.isPresent() ? verdict(heap.getAsDouble() <= GOAL_STREAM_HEAP_MB && failures == 0)
+                (heap.isPresent() ? verdict(heap.getAsDouble() <= GOAL_STREAM_HEAP_MB && failures == 0
+                        && maxOpen == requested)
                         : verdict(false)) + scale);
     }
 

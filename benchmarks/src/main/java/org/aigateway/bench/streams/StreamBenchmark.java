@@ -35,6 +35,8 @@ public final class StreamBenchmark {
         int streams = args.integer("streams");
         Duration ramp = args.duration("ramp", Duration.ofSeconds(2));
         Duration expected = args.duration("stream-duration");
+        // How long the upstream may hold the streams until all are open (its --streams-at-once-timeout).
+        Duration hold = args.duration("hold-timeout", Duration.ZERO);
         String body = "{\"model\":\"" + args.string("model") + "\",\"stream\":true,"
                 + "\"stream_options\":{\"include_usage\":true},"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Count slowly to twenty.\"}]}";
@@ -46,7 +48,7 @@ public final class StreamBenchmark {
                 .connectTimeout(Duration.ofSeconds(30))
                 .executor(callbacks)
                 .build();
-        Duration timeout = expected.plus(ramp).plusSeconds(60);
+        Duration timeout = expected.plus(ramp).plus(hold).plusSeconds(60);
         HttpRequest request = HttpRequest.newBuilder(url)
                 .timeout(timeout)
                 .header("Authorization", "Bearer " + key)

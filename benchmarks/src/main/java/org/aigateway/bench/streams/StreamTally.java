@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 final class StreamTally {
     private final AtomicInteger open = new AtomicInteger();
     private final AtomicInteger maxOpen = new AtomicInteger();
-    /** When the number open at once last reached a new maximum; {@link System#nanoTime()} based. */
+    /** When the number open at once first reached its maximum so far; {@link System#nanoTime()} based. */
     private final AtomicLong maxOpenReachedNanos = new AtomicLong();
     private final AtomicInteger completed = new AtomicInteger();
     private final AtomicLong chunks = new AtomicLong();
@@ -19,7 +19,7 @@ final class StreamTally {
 
     void opened() {
         int now = open.incrementAndGet();
-        if (maxOpen.accumulateAndGet(now, Math::max) == now) {
+        if (maxOpen.getAndAccumulate(now, Math::max) < now) {
             maxOpenReachedNanos.accumulateAndGet(System.nanoTime(), Math::max);
         }
     }

@@ -43,7 +43,7 @@ public final class MockUpstream {
             return thread;
         });
         server.setHandler(new CompletionHandler(new CannedCompletions(chunks), timer, interval,
-                new StreamGate(atOnce, atOnceTimeout, timer)));
+                new StreamGate(atOnce, atOnceTimeout, interval, timer)));
         server.start();
         System.err.printf("mock upstream on http://127.0.0.1:%d/v1 (streams: %d chunks, %d ms apart%s)%n",
                 port, chunks, interval.toMillis(), atOnce > 0 ? ", the first " + atOnce + " held after their first "

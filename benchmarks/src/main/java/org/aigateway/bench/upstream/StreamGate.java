@@ -8,24 +8,31 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Holds each stream after its first chunk until a given number of streams are held, then lets them all go on at once,
- * so that every one of them is open at the same moment however long the gateway took to open them. Streams that come
- * after that go on at once. Should the number not be reached within the timeout from the first held stream (some
- * failed before their first chunk), the held ones go on then, and the client's count of streams open at once shows
- * the shortfall.
+ * Holds each stream after its first chunk until a given number of streams are held, then lets them all go on, so that
+ * every one of them is open at the same moment however long the gateway took to open them. The gate opens once and
+ * stays open: streams that come after that go on at once. Should the number not be reached within the timeout from
+ * the first held stream (some failed before their first chunk), the held ones go on then, and the client's count of
+ * streams open at once shows the shortfall. The held streams go on spread evenly over one spread (the interval
+ * between chunks), as they came in, not all in the same instant: otherwise every later chunk and every stream's end,
+ * with its history write, would reach the gateway as one burst.
  */
 final class StreamGate {
     private final int streams;
     private final long timeoutNanos;
+    private final long spreadNanos;
     private final ScheduledExecutorService timer;
     private final List<Runnable> held = new ArrayList<>();
     private boolean open;
     private ScheduledFuture<?> timeout;
 
-    /** @param streams how many streams to hold before any goes on; 0 or less holds none */
-    StreamGate(int streams, Duration timeout, ScheduledExecutorService timer) {
+    /**
+     * @param streams how many streams to hold before any goes on; 0 or less holds none
+     * @param spread  over how long the held streams go on once the gate opens; zero runs them all at once
+     */
+    StreamGate(int streams, Duration timeout, Duration spread, ScheduledExecutorService timer) {
         this.streams = streams;
         this.timeoutNanos = timeout.toNanos();
+        this.spreadNanos = spread.toNanos();
         this.timer = timer;
         this.open = streams <= 0;
     }
@@ -34,7 +41,9 @@ final class StreamGate {
     void pass(Runnable next) {
         List<Runnable> released;
         synchronized (this) {
-            if (!open) {
+            if (open) {
+                released = List.of();
+            } else {
                 held.add(next);
                 if (held.size() < streams) {
                     if (timeout == null) {
@@ -45,13 +54,13 @@ final class StreamGate {
                 if (timeout != null) {
                     timeout.cancel(false);
                 }
+                released = open();
             }
-            released = open();
         }
         if (released.isEmpty()) {
             next.run();
         } else {
-            released.forEach(Runnable::run);
+            release(released);
         }
     }
 
@@ -65,14 +74,25 @@ final class StreamGate {
         synchronized (this) {
             released = open();
         }
-        released.forEach(Runnable::run);
+        release(released);
     }
 
-    /** Opens the gate for good and hands back what it held; the caller runs that outside the lock. */
+    /** Opens the gate for good and hands back what it held; the caller releases that outside the lock. */
     private List<Runnable> open() {
         open = true;
         List<Runnable> released = List.copyOf(held);
         held.clear();
         return released;
+    }
+
+    private void release(List<Runnable> released) {
+        for (int i = 0; i < released.size(); i++) {
+            long delay = spreadNanos * i / released.size();
+            if (delay == 0) {
+                released.get(i).run();
+            } else {
+                timer.schedule(released.get(i), delay, TimeUnit.NANOSECONDS);
+            }
+        }
     }
 }

@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 class StreamGateTest {
+    private static final Duration LONG = Duration.ofMinutes(5);
+
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     private final List<String> ran = new CopyOnWriteArrayList<>();
 
@@ -24,7 +26,7 @@ class StreamGateTest {
 
     @Test
     void holdsEveryStreamUntilTheLastOneArrivesThenLetsLaterOnesThrough() {
-        StreamGate gate = new StreamGate(3, Duration.ofMinutes(1), timer);
+        StreamGate gate = new StreamGate(3, LONG, Duration.ZERO, timer);
 
         gate.pass(() -> ran.add("first"));
         gate.pass(() -> ran.add("second"));
@@ -40,15 +42,39 @@ class StreamGateTest {
     }
 
     @Test
-    void opensAfterTheTimeoutWhenTooFewStreamsArrive() throws InterruptedException {
-        StreamGate gate = new StreamGate(5, Duration.ofMillis(200), timer);
-        CountDownLatch released = new CountDownLatch(2);
+    void spreadsTheReleaseOverTheSpreadInTheOrderStreamsCame() throws InterruptedException {
+        StreamGate gate = new StreamGate(3, LONG, Duration.ofSeconds(3), timer);
+        CountDownLatch released = new CountDownLatch(3);
 
-        gate.pass(() -> { ran.add("first"); released.countDown(); });
-        gate.pass(() -> { ran.add("second"); released.countDown(); });
-        assertThat(ran).isEmpty();
+        for (String name : List.of("first", "second", "third")) {
+            gate.pass(() -> {
+                ran.add(name);
+                released.countDown();
+            });
+        }
+        // The first goes on at once, the others one and two seconds later.
+        assertThat(ran).containsExactly("first");
 
         assertThat(released.await(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(ran).containsExactly("first", "second", "third");
+    }
+
+    @Test
+    void opensAfterTheTimeoutWhenTooFewStreamsArrive() throws InterruptedException {
+        StreamGate gate = new StreamGate(5, Duration.ofSeconds(2), Duration.ZERO, timer);
+        CountDownLatch released = new CountDownLatch(2);
+
+        gate.pass(() -> {
+            ran.add("first");
+            released.countDown();
+        });
+        gate.pass(() -> {
+            ran.add("second");
+            released.countDown();
+        });
+        assertThat(ran).isEmpty();
+
+        assertThat(released.await(30, TimeUnit.SECONDS)).isTrue();
         assertThat(ran).containsExactly("first", "second");
         gate.pass(() -> ran.add("later"));
         assertThat(ran).containsExactly("first", "second", "later");
@@ -56,7 +82,7 @@ class StreamGateTest {
 
     @Test
     void holdsNothingWithoutANumber() {
-        StreamGate gate = new StreamGate(0, Duration.ofMinutes(1), timer);
+        StreamGate gate = new StreamGate(0, LONG, Duration.ZERO, timer);
 
         gate.pass(() -> ran.add("only"));
 
@@ -65,7 +91,7 @@ class StreamGateTest {
 
     @Test
     void aGateForOneStreamLetsItThroughAtOnce() {
-        StreamGate gate = new StreamGate(1, Duration.ofMinutes(1), timer);
+        StreamGate gate = new StreamGate(1, LONG, Duration.ofMillis(300), timer);
 
         gate.pass(() -> ran.add("only"));
 
