@@ -36,7 +36,7 @@ public final class StreamBenchmark {
         Duration ramp = args.duration("ramp", Duration.ofSeconds(2));
         Duration expected = args.duration("stream-duration");
         // How long the upstream may hold the streams until all are open (its --streams-at-once-timeout).
-        Duration hold = args.duration("hold-timeout", Duration.ZERO);
+        Duration hold = args.duration("hold-timeout", Duration.ofSeconds(60));
         String body = "{\"model\":\"" + args.string("model") + "\",\"stream\":true,"
                 + "\"stream_options\":{\"include_usage\":true},"
                 + "\"messages\":[{\"role\":\"user\",\"content\":\"Count slowly to twenty.\"}]}";

@@ -5,6 +5,8 @@ import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -45,18 +47,23 @@ class StreamGateTest {
     void spreadsTheReleaseOverTheSpreadInTheOrderStreamsCame() throws InterruptedException {
         StreamGate gate = new StreamGate(3, LONG, Duration.ofSeconds(3), timer);
         CountDownLatch released = new CountDownLatch(3);
+        Map<String, Long> ranAfterNanos = new ConcurrentHashMap<>();
+        long start = System.nanoTime();
 
         for (String name : List.of("first", "second", "third")) {
             gate.pass(() -> {
                 ran.add(name);
+                ranAfterNanos.put(name, System.nanoTime() - start);
                 released.countDown();
             });
         }
-        // The first goes on at once, the others one and two seconds later.
+        // The first goes on at once, the others one and two seconds later (a timer never runs a task early).
         assertThat(ran).containsExactly("first");
 
         assertThat(released.await(10, TimeUnit.SECONDS)).isTrue();
         assertThat(ran).containsExactly("first", "second", "third");
+        assertThat(ranAfterNanos.get("second")).isGreaterThanOrEqualTo(TimeUnit.SECONDS.toNanos(1));
+        assertThat(ranAfterNanos.get("third")).isGreaterThanOrEqualTo(TimeUnit.SECONDS.toNanos(2));
     }
 
     @Test
