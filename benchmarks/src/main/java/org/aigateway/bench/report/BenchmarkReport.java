@@ -202,6 +202,7 @@ public final class BenchmarkReport {
         long completed = results.whole("streams.completed");
         long failures = results.whole("streams.failed");
         long maxOpen = results.whole("streams.max_open");
+        boolean allOpenAtOnce = maxOpen == requested;
         String kinds = results.startingWith("streams.failure.").entrySet().stream()
                 .map(e -> e.getKey() + ": " + e.getValue()).collect(Collectors.joining(", "));
         String sample = results.startingWith("streams.failure_sample.").values().stream().findFirst()
@@ -215,7 +216,7 @@ public final class BenchmarkReport {
                         + (kinds.isEmpty() ? "" : " (" + kinds + sample + ")") + "; at most "
                         + number(maxOpen, 0) + " open at once (reached after "
                         + results.text("streams.seconds_to_max_open", "?") + " s)",
-                goal, verdict(completed == requested && maxOpen == requested && failures == 0 && requested > 0)
+                goal, verdict(completed == requested && allOpenAtOnce && failures == 0 && requested > 0)
                         + scale);
         OptionalDouble heap = results.number("streams.heap_max_mb");
         row("Streams", "gateway heap used, max (`-Xmx" + results.text("config.gateway_heap", "?") + "`) · threads, max",
@@ -224,7 +225,7 @@ public final class BenchmarkReport {
                         + results.text("streams.threads_before", "?") + ")",
                 "heap ≤ " + number(GOAL_STREAM_HEAP_MB, 0) + " MB",
                 (heap.isPresent() ? verdict(heap.getAsDouble() <= GOAL_STREAM_HEAP_MB && failures == 0
-                        && maxOpen == requested)
+                        && allOpenAtOnce)
                         : verdict(false)) + scale);
     }
 

@@ -42,7 +42,7 @@ final class StreamGate {
         List<Runnable> released;
         synchronized (this) {
             if (open) {
-                released = List.of();
+                released = List.of(next);
             } else {
                 held.add(next);
                 if (held.size() < streams) {
@@ -57,11 +57,7 @@ final class StreamGate {
                 released = open();
             }
         }
-        if (released.isEmpty()) {
-            next.run();
-        } else {
-            release(released);
-        }
+        release(released);
     }
 
     /** How many streams are held right now. */
@@ -85,6 +81,7 @@ final class StreamGate {
         return released;
     }
 
+    /** Runs the first at once and the others spread over the spread, in order. */
     private void release(List<Runnable> released) {
         for (int i = 0; i < released.size(); i++) {
             long delay = spreadNanos * i / released.size();
