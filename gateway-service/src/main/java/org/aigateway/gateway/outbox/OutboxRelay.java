@@ -15,6 +15,7 @@ import org.jdbi.v3.core.Jdbi;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,7 +35,8 @@ import java.util.concurrent.TimeUnit;
  * Publishes outbox rows to RabbitMQ with asynchronous publisher confirms and deletes a row only after the broker
  * confirmed it. Nacked, returned (unroutable) and never-confirmed messages stay unsent and are published again, so
  * delivery is at-least-once; the consumer dedupes by event id. One thread owns the channel; the confirm callbacks,
- * which run on the connection's I/O thread, only hand results over to it.
+ * which run on the connection's I/O thread, only hand results over to it. A round's publishes are sent together, in
+ * as few socket writes as the client's buffer allows.
  */
 public class OutboxRelay implements Managed {
     private static final Logger LOG = LoggerFactory.getLogger(OutboxRelay.class);
@@ -178,13 +180,15 @@ public class OutboxRelay implements Managed {
         }
         int limit = Math.min(batchSize, room);
         List<OutboxMessage> rows = outbox().unsentAfter(cursorTxid, cursorId, limit);
-        for (OutboxMessage row : rows) {
-            cursorTxid = row.txid();
-            cursorId = row.id();
-            if (!inFlightIds.contains(row.id())) {
-                publish(row);
+        broker.sendTogether(() -> {
+            for (OutboxMessage row : rows) {
+                cursorTxid = row.txid();
+                cursorId = row.id();
+                if (!inFlightIds.contains(row.id())) {
+                    publish(row);
+                }
             }
-        }
+        });
         // Only a full read means more is waiting; rows committed since then wake the relay themselves, so reading
         // again now would cost a query per request under light load.
         return rows.size() == limit;
@@ -215,7 +219,7 @@ public class OutboxRelay implements Managed {
         }
     }
 
-    private void publish(OutboxMessage row) throws Exception {
+    private void publish(OutboxMessage row) throws IOException {
         AMQP.BasicProperties properties = MessageProperties.PERSISTENT_BASIC.builder()
                 .messageId(row.eventId().toString())
                 .contentType("application/json")

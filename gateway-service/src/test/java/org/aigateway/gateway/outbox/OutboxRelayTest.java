@@ -3,13 +3,14 @@ package org.aigateway.gateway.outbox;
 import com.codahale.metrics.MetricRegistry;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
+import org.aigateway.support.broker.BatchingConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import org.aigateway.contracts.Topology;
 import org.aigateway.gateway.GatewayApplication;
 import org.aigateway.support.broker.BrokerConnection;
 import org.aigateway.support.testing.TestDatabase;
 import org.aigateway.support.testing.TestVhost;
+import org.aigateway.support.testing.WriteCountingSockets;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.postgres.PostgresPlugin;
 import org.jdbi.v3.sqlobject.SqlObjectPlugin;
@@ -39,6 +40,7 @@ class OutboxRelayTest {
     private static BrokerConnection broker;
     private static OutboxRelay relay;
     private static Connection observer;
+    private static final WriteCountingSockets SOCKETS = new WriteCountingSockets();
 
     @BeforeAll
     static void setUp() throws Exception {
@@ -46,8 +48,9 @@ class OutboxRelayTest {
                 .installPlugin(new SqlObjectPlugin())
                 .installPlugin(new PostgresPlugin());
         outbox = jdbi.onDemand(OutboxDao.class);
-        ConnectionFactory factory = new ConnectionFactory();
+        BatchingConnectionFactory factory = new BatchingConnectionFactory();
         factory.setUri(VHOST.uri());
+        factory.setSocketFactory(SOCKETS);
         broker = new BrokerConnection(factory, "outbox-relay-test", Duration.ofMillis(100));
         broker.onConnected(Topology::declare);
         broker.start();
@@ -88,6 +91,28 @@ class OutboxRelayTest {
         relayUntilOutboxIsEmpty();
 
         assertThat(takePublished()).containsExactly(second.toString());
+    }
+
+    @Test
+    void aRoundsPublishesLeaveTogether() throws Exception {
+        relayUntilOutboxIsEmpty();
+        takePublished();
+        List<String> written = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            written.add(insertEvent().toString());
+        }
+
+        int before = SOCKETS.writes();
+        relay.relayOnce();
+        int writes = SOCKETS.writes() - before;
+        relayUntilOutboxIsEmpty();
+
+        // One socket write per message would be 40; these small ones fill the client's 8 KiB buffer about once.
+        assertThat(writes).isBetween(1, 3);
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            written.removeAll(takePublished());
+            return written.isEmpty();
+        });
     }
 
     @Test

@@ -2,7 +2,6 @@ package org.aigateway.support.broker;
 
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.Recoverable;
 import com.rabbitmq.client.RecoveryListener;
 import io.dropwizard.lifecycle.Managed;
@@ -35,7 +34,7 @@ public class BrokerConnection implements Managed {
         void onConnected(Connection connection) throws Exception;
     }
 
-    private final ConnectionFactory factory;
+    private final BatchingConnectionFactory factory;
     private final String name;
     private final Duration retryInterval;
     private final List<ConnectionSetup> setups = new CopyOnWriteArrayList<>();
@@ -48,7 +47,7 @@ public class BrokerConnection implements Managed {
     private Thread connector;
     private ScheduledExecutorService setupRunner;
 
-    public BrokerConnection(ConnectionFactory factory, String name, Duration retryInterval) {
+    public BrokerConnection(BatchingConnectionFactory factory, String name, Duration retryInterval) {
         this.factory = factory;
         this.name = name;
         this.retryInterval = retryInterval;
@@ -199,6 +198,11 @@ public class BrokerConnection implements Managed {
             throw new IOException("broker connection " + name + " has no free channel");
         }
         return channel;
+    }
+
+    /** Sends a run of publishes in as few socket writes as the client's buffer allows (see {@link BatchingConnectionFactory}). */
+    public void sendTogether(BatchingConnectionFactory.Sends sends) throws IOException {
+        factory.sendTogether(sends);
     }
 
     public String getName() {

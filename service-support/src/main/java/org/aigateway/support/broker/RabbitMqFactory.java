@@ -1,7 +1,6 @@
 package org.aigateway.support.broker;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.rabbitmq.client.ConnectionFactory;
 import com.rabbitmq.client.impl.StandardMetricsCollector;
 import io.dropwizard.core.setup.Environment;
 import io.dropwizard.util.Duration;
@@ -67,7 +66,7 @@ public class RabbitMqFactory {
 
     /** A connection that is not opened until the lifecycle starts it. */
     public BrokerConnection build(Environment environment, String connectionName) {
-        ConnectionFactory factory = new ConnectionFactory();
+        BatchingConnectionFactory factory = new BatchingConnectionFactory();
         try {
             factory.setUri(uri);
         } catch (URISyntaxException | GeneralSecurityException e) {

@@ -1,7 +1,6 @@
 package org.aigateway.support.broker;
 
 import com.rabbitmq.client.Connection;
-import com.rabbitmq.client.ConnectionFactory;
 import org.aigateway.support.testing.TcpProxy;
 import org.aigateway.support.testing.TestVhost;
 import org.junit.jupiter.api.AfterAll;
@@ -101,7 +100,7 @@ class BrokerConnectionTest {
 
     @Test
     void backoffDoublesUpToItsCeiling() {
-        BrokerConnection connection = new BrokerConnection(new ConnectionFactory(), "test:backoff", Duration.ofMillis(500));
+        BrokerConnection connection = new BrokerConnection(new BatchingConnectionFactory(), "test:backoff", Duration.ofMillis(500));
         assertThat(connection.backoffMillis(0)).isEqualTo(500);
         assertThat(connection.backoffMillis(1)).isEqualTo(1000);
         assertThat(connection.backoffMillis(3)).isEqualTo(4000);
@@ -109,8 +108,8 @@ class BrokerConnectionTest {
         assertThat(connection.backoffMillis(500)).isEqualTo(BrokerConnection.MAX_SETUP_BACKOFF.toMillis());
     }
 
-    private static ConnectionFactory factory() throws Exception {
-        ConnectionFactory factory = new ConnectionFactory();
+    private static BatchingConnectionFactory factory() throws Exception {
+        BatchingConnectionFactory factory = new BatchingConnectionFactory();
         factory.setUri(VHOST.uriThrough(LINK.port()));
         factory.setAutomaticRecoveryEnabled(true);
         factory.setTopologyRecoveryEnabled(false);
