@@ -8,7 +8,7 @@ import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.core.statement.SqlStatement;
 import org.jdbi.v3.core.statement.StatementContext;
 import org.jdbi.v3.sqlobject.SqlObject;
-import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
+import org.jdbi.v3.sqlobject.config.RegisterRowMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
 
@@ -28,7 +28,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /** The {@code request_history} table: a row per request, created pending and closed exactly once. */
-@RegisterConstructorMapper(HistoryRecord.class)
+@RegisterRowMapper(HistoryRecordMapper.class)
 public interface RequestHistoryDao extends SqlObject {
     /** What is known when a request starts, and which gateway instance serves it. */
     record Pending(UUID id, Instant createdAt, String userId, UUID apiKeyId, String sessionId, String provider,
@@ -294,13 +294,7 @@ public interface RequestHistoryDao extends SqlObject {
         });
     }
 
-    /** The columns of a {@link HistoryRecord}. */
-    String RECORD_COLUMNS = "id, user_id, session_id, provider, model, upstream_model, request_type, stream, status, "
-            + "request_data::text AS request, response_data::text AS response, error_message, upstream_status, "
-            + "http_status, prompt_tokens, completion_tokens, total_tokens, cached_tokens, cache_creation_tokens, cost, "
-            + "response_time_ms, time_to_first_token_ms, created_at, completed_at";
-
-    @SqlQuery("SELECT " + RECORD_COLUMNS + " FROM request_history WHERE id = :id")
+    @SqlQuery("SELECT " + HistoryRecordMapper.COLUMNS + " FROM request_history WHERE id = :id")
     Optional<HistoryRecord> find(@Bind("id") UUID id);
 
     /**
@@ -350,7 +344,7 @@ public interface RequestHistoryDao extends SqlObject {
             binds.put("afterCreatedAt", query.after().createdAt().atOffset(ZoneOffset.UTC));
             binds.put("afterId", query.after().id());
         }
-        String sql = "SELECT " + RECORD_COLUMNS + " FROM request_history"
+        String sql = "SELECT " + HistoryRecordMapper.COLUMNS + " FROM request_history"
                 + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
                 + " ORDER BY created_at DESC, id DESC LIMIT :rows";
         Query statement = getHandle().createQuery(sql).bind("rows", rows);
