@@ -35,8 +35,8 @@ import java.util.concurrent.TimeUnit;
  * Publishes outbox rows to RabbitMQ with asynchronous publisher confirms and deletes a row only after the broker
  * confirmed it. Nacked, returned (unroutable) and never-confirmed messages stay unsent and are published again, so
  * delivery is at-least-once; the consumer dedupes by event id. One thread owns the channel; the confirm callbacks,
- * which run on the connection's I/O thread, only hand results over to it. A round's publishes are sent together, in
- * as few socket writes as the client's buffer allows.
+ * which run on the connection's I/O thread, only hand results over to it. A round's publishes are
+ * {@link BrokerConnection#sendTogether sent together}.
  */
 public class OutboxRelay implements Managed {
     private static final Logger LOG = LoggerFactory.getLogger(OutboxRelay.class);
@@ -180,6 +180,9 @@ public class OutboxRelay implements Managed {
         }
         int limit = Math.min(batchSize, room);
         List<OutboxMessage> rows = outbox().unsentAfter(cursorTxid, cursorId, limit);
+        if (rows.isEmpty()) {
+            return false;
+        }
         broker.sendTogether(() -> {
             for (OutboxMessage row : rows) {
                 cursorTxid = row.txid();

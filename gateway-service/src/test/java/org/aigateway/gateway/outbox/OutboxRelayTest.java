@@ -3,10 +3,10 @@ package org.aigateway.gateway.outbox;
 import com.codahale.metrics.MetricRegistry;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
-import org.aigateway.support.broker.BatchingConnectionFactory;
 import com.rabbitmq.client.GetResponse;
 import org.aigateway.contracts.Topology;
 import org.aigateway.gateway.GatewayApplication;
+import org.aigateway.support.broker.BatchingConnectionFactory;
 import org.aigateway.support.broker.BrokerConnection;
 import org.aigateway.support.testing.TestDatabase;
 import org.aigateway.support.testing.TestVhost;
@@ -107,8 +107,9 @@ class OutboxRelayTest {
         int writes = SOCKETS.writes() - before;
         relayUntilOutboxIsEmpty();
 
-        // One socket write per message would be 40; these small ones fill the client's 8 KiB buffer about once.
-        assertThat(writes).isBetween(1, 3);
+        // One socket write per message would be 40; these small ones fill the client's 8 KiB buffer about once. A
+        // round that starts over on a new channel (another transaction open on the server, say) adds a few more.
+        assertThat(writes).isBetween(1, 10);
         await().atMost(Duration.ofSeconds(10)).until(() -> {
             written.removeAll(takePublished());
             return written.isEmpty();

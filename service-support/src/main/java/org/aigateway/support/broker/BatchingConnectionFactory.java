@@ -6,6 +6,7 @@ import com.rabbitmq.client.impl.AMQConnection;
 import com.rabbitmq.client.impl.Frame;
 import com.rabbitmq.client.impl.FrameHandler;
 import com.rabbitmq.client.impl.FrameHandlerFactory;
+import com.rabbitmq.client.impl.SocketFrameHandler;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -28,50 +29,69 @@ public class BatchingConnectionFactory extends ConnectionFactory {
     }
 
     /** The frame handlers whose flushes the current thread holds back; null outside {@link #sendTogether}. */
-    private final ThreadLocal<Set<FrameHandler>> heldFlushes = new ThreadLocal<>();
+    private final ThreadLocal<Set<FlushHoldingFrameHandler>> heldFlushes = new ThreadLocal<>();
 
     /**
-     * Runs the sends, then flushes what they wrote. Only asynchronous commands may run inside: a synchronous one
-     * (a declare, opening a channel) would wait for the answer to a request that has not left yet.
+     * Runs the sends, then flushes what they wrote, also when they fail. Only asynchronous commands may run inside:
+     * a synchronous one (a declare, opening a channel) would wait for the answer to a request that has not left yet.
      */
     public void sendTogether(Sends sends) throws IOException {
         if (heldFlushes.get() != null) {
             sends.run();
             return;
         }
-        Set<FrameHandler> held = new LinkedHashSet<>();
+        Set<FlushHoldingFrameHandler> held = new LinkedHashSet<>();
         heldFlushes.set(held);
+        Throwable failure = null;
         try {
             sends.run();
-        } catch (Throwable failure) {
+        } catch (Throwable e) {
+            failure = e;
+            throw e;
+        } finally {
             heldFlushes.remove();
-            flushQuietly(held, failure);
-            throw failure;
-        }
-        heldFlushes.remove();
-        for (FrameHandler handler : held) {
-            handler.flush(null);
+            flushAll(held, failure);
         }
     }
 
-    private static void flushQuietly(Set<FrameHandler> held, Throwable failure) {
-        for (FrameHandler handler : held) {
+    /** Flushes every handler even when one fails; the first failure is thrown unless the sends already failed. */
+    private static void flushAll(Set<FlushHoldingFrameHandler> held, Throwable earlier) throws IOException {
+        IOException first = null;
+        for (FlushHoldingFrameHandler handler : held) {
             try {
-                handler.flush(null);
-            } catch (IOException | RuntimeException e) {
-                failure.addSuppressed(e);
+                handler.flushHeld();
+            } catch (IOException e) {
+                if (earlier != null) {
+                    earlier.addSuppressed(e);
+                } else if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
             }
         }
+        if (first != null) {
+            throw first;
+        }
     }
 
+    /**
+     * Wraps the blocking socket transport's handlers only: the NIO transport writes from its own thread and has
+     * nothing to hold, and Netty's would stop taking frames once its unflushed writes passed its buffer limit.
+     */
     @Override
     protected synchronized FrameHandlerFactory createFrameHandlerFactory() throws IOException {
-        FrameHandlerFactory sockets = super.createFrameHandlerFactory();
-        return (address, connectionName) -> new FlushHoldingFrameHandler(sockets.create(address, connectionName));
+        FrameHandlerFactory transports = super.createFrameHandlerFactory();
+        return (address, connectionName) -> {
+            FrameHandler handler = transports.create(address, connectionName);
+            return handler instanceof SocketFrameHandler ? new FlushHoldingFrameHandler(handler) : handler;
+        };
     }
 
     private final class FlushHoldingFrameHandler implements FrameHandler {
         private final FrameHandler socket;
+        /** Set once the connection starts; its flush hands a failed write to automatic recovery. */
+        private volatile AMQConnection connection;
 
         FlushHoldingFrameHandler(FrameHandler socket) {
             this.socket = socket;
@@ -79,13 +99,23 @@ public class BatchingConnectionFactory extends ConnectionFactory {
 
         @Override
         public void flush(WriteListener listener) throws IOException {
-            Set<FrameHandler> held = heldFlushes.get();
+            Set<FlushHoldingFrameHandler> held = heldFlushes.get();
             // A command that asked to hear when it was written is not kept waiting.
             if (held != null && listener == null) {
-                held.add(socket);
+                held.add(this);
                 return;
             }
             socket.flush(listener);
+        }
+
+        /** Called once the hold is lifted, so the connection's flush comes back here and passes through. */
+        void flushHeld() throws IOException {
+            AMQConnection owner = connection;
+            if (owner != null) {
+                owner.flush();
+            } else {
+                socket.flush(null);
+            }
         }
 
         @Override
@@ -120,6 +150,7 @@ public class BatchingConnectionFactory extends ConnectionFactory {
 
         @Override
         public void initialize(AMQConnection connection) {
+            this.connection = connection;
             socket.initialize(connection);
         }
 

@@ -200,7 +200,7 @@ public class BrokerConnection implements Managed {
         return channel;
     }
 
-    /** Sends a run of publishes in as few socket writes as the client's buffer allows (see {@link BatchingConnectionFactory}). */
+    /** Sends a run of publishes together: {@link BatchingConnectionFactory#sendTogether}. */
     public void sendTogether(BatchingConnectionFactory.Sends sends) throws IOException {
         factory.sendTogether(sends);
     }

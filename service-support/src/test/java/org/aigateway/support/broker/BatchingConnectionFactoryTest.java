@@ -43,6 +43,8 @@ class BatchingConnectionFactoryTest {
         factory = new BatchingConnectionFactory();
         factory.setUri(VHOST.uri());
         factory.setSocketFactory(SOCKETS);
+        // No heartbeat frames among the writes counted.
+        factory.setRequestedHeartbeat(0);
         connection = factory.newConnection("batching-test");
         observer = factory.newConnection("batching-test-observer");
     }
