@@ -1,9 +1,8 @@
 package org.aigateway.gateway.session;
 
-import org.jdbi.v3.core.mapper.reflect.ConstructorMapper;
 import org.jdbi.v3.core.statement.Query;
 import org.jdbi.v3.sqlobject.SqlObject;
-import org.jdbi.v3.sqlobject.config.RegisterConstructorMapper;
+import org.jdbi.v3.sqlobject.config.RegisterRowMapper;
 import org.jdbi.v3.sqlobject.customizer.Bind;
 import org.jdbi.v3.sqlobject.statement.SqlQuery;
 import org.jdbi.v3.sqlobject.statement.SqlUpdate;
@@ -22,7 +21,7 @@ import java.util.UUID;
  * The {@code session_history} table. Counters are only ever changed by adding to them in one statement, so any
  * number of concurrent requests and gateways keep them exact.
  */
-@RegisterConstructorMapper(SessionRecord.class)
+@RegisterRowMapper(SessionRecordMapper.class)
 public interface SessionDao extends SqlObject {
     /** How a started request creates its session, or reopens it if it had ended (its start stays). */
     String REOPEN_ON_CONFLICT = """
@@ -68,11 +67,8 @@ public interface SessionDao extends SqlObject {
             + "VALUES (:userId, :sessionId, 'active', :at, :at) " + REOPEN_ON_CONFLICT)
     void requestStarted(@Bind("userId") String userId, @Bind("sessionId") String sessionId, @Bind("at") Instant at);
 
-    /** The columns of a {@link SessionRecord}. */
-    String RECORD_COLUMNS = "session_id, user_id, status, total_requests, total_tokens, total_cost, started_at, "
-            + "last_request_at, ended_at, duration_ms";
-
-    @SqlQuery("SELECT " + RECORD_COLUMNS + " FROM session_history WHERE user_id = :userId AND session_id = :sessionId")
+    @SqlQuery("SELECT " + SessionRecordMapper.COLUMNS
+            + " FROM session_history WHERE user_id = :userId AND session_id = :sessionId")
     Optional<SessionRecord> find(@Bind("userId") String userId, @Bind("sessionId") String sessionId);
 
     // GREATEST: started_at comes from the gateway's clock, now() from the database's.
@@ -128,12 +124,12 @@ public interface SessionDao extends SqlObject {
             }
             binds.put("afterSessionId", query.after().sessionId());
         }
-        String sql = "SELECT " + RECORD_COLUMNS + " FROM session_history"
+        String sql = "SELECT " + SessionRecordMapper.COLUMNS + " FROM session_history"
                 + (where.isEmpty() ? "" : " WHERE " + String.join(" AND ", where))
                 + " ORDER BY started_at DESC, user_id DESC, session_id DESC LIMIT :rows";
         Query statement = getHandle().createQuery(sql).bind("rows", rows);
         binds.forEach(statement::bind);
-        return statement.map(ConstructorMapper.of(SessionRecord.class)).list();
+        return statement.map(new SessionRecordMapper()).list();
     }
 
     /** One page of {@link #list}, with the cursor of the next. */
