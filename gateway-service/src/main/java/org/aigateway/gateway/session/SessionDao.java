@@ -129,7 +129,7 @@ public interface SessionDao extends SqlObject {
                 + " ORDER BY started_at DESC, user_id DESC, session_id DESC LIMIT :rows";
         Query statement = getHandle().createQuery(sql).bind("rows", rows);
         binds.forEach(statement::bind);
-        return statement.map(new SessionRecordMapper()).list();
+        return statement.mapTo(SessionRecord.class).list();
     }
 
     /** One page of {@link #list}, with the cursor of the next. */

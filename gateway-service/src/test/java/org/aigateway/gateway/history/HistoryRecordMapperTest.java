@@ -15,10 +15,15 @@ import java.time.Instant;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** Every column of a history row reaches its field, null where the row has none, as JDBI's reflective mapper read it. */
+/**
+ * Every column of a history row reaches its field, null where the row has none, as JDBI's reflective mapper read it;
+ * a query that selects the columns in another order fails instead of filling the wrong fields.
+ */
 class HistoryRecordMapperTest {
-    private static final TestDatabase DB = TestDatabase.migrated("gateway_history_mapper", GatewayApplication.CHANGELOG);
+    private static final TestDatabase DB =
+            TestDatabase.migrated("gateway_history_mapper", GatewayApplication.CHANGELOG);
 
     private static Jdbi jdbi;
     private static RequestHistoryDao history;
@@ -76,6 +81,25 @@ class HistoryRecordMapperTest {
                 false, "pending", null, null, null, null, null, null, null, null, null, null, null, null, null,
                 Instant.parse("2026-03-04T05:06:07Z"), null));
         assertThat(record).isEqualTo(readReflectively(id));
+    }
+
+    @Test
+    void columnsSelectedInAnotherOrderAreRefused() {
+        UUID id = UUID.randomUUID();
+        jdbi.useHandle(handle -> handle.createUpdate("INSERT INTO request_history "
+                        + "(id, user_id, provider, model, request_type, status) "
+                        + "VALUES (:id, 'user-3', 'mock', 'mock-1', 'chat.completion', 'pending')")
+                .bind("id", id)
+                .execute());
+        String swapped = HistoryRecordMapper.COLUMNS.replace("provider, model", "model, provider");
+
+        assertThatThrownBy(() -> jdbi.withHandle(handle -> handle.createQuery(
+                        "SELECT " + swapped + " FROM request_history WHERE id = :id")
+                .bind("id", id)
+                .map(new HistoryRecordMapper())
+                .one()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("model, provider");
     }
 
     /** The row as JDBI's constructor mapper, which the hand-written one replaced, reads it. */

@@ -15,9 +15,10 @@ import java.time.Instant;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Every column of a session row reaches its field, null where the row has none, as JDBI's reflective mapper read it. */
+/** Every column of a session row reaches its field, null where the row has none, as JDBI's reflective mapper did. */
 class SessionRecordMapperTest {
-    private static final TestDatabase DB = TestDatabase.migrated("gateway_session_mapper", GatewayApplication.CHANGELOG);
+    private static final TestDatabase DB =
+            TestDatabase.migrated("gateway_session_mapper", GatewayApplication.CHANGELOG);
 
     private static Jdbi jdbi;
     private static SessionDao sessions;

@@ -56,11 +56,11 @@ public class BatchingConnectionFactory extends ConnectionFactory {
 
     /** Flushes every handler even when one fails; the first failure is thrown unless the sends already failed. */
     private static void flushAll(Set<FlushHoldingFrameHandler> held, Throwable earlier) throws IOException {
-        IOException first = null;
+        Exception first = null;
         for (FlushHoldingFrameHandler handler : held) {
             try {
                 handler.flushHeld();
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 if (earlier != null) {
                     earlier.addSuppressed(e);
                 } else if (first == null) {
@@ -70,8 +70,11 @@ public class BatchingConnectionFactory extends ConnectionFactory {
                 }
             }
         }
+        if (first instanceof IOException io) {
+            throw io;
+        }
         if (first != null) {
-            throw first;
+            throw (RuntimeException) first;
         }
     }
 

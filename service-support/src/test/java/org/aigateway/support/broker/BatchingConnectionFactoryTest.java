@@ -3,6 +3,8 @@ package org.aigateway.support.broker;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.MessageProperties;
+import com.rabbitmq.client.Recoverable;
+import com.rabbitmq.client.RecoveryListener;
 import org.aigateway.support.testing.TestVhost;
 import org.aigateway.support.testing.WriteCountingSockets;
 import org.junit.jupiter.api.AfterAll;
@@ -152,6 +154,39 @@ class BatchingConnectionFactoryTest {
         });
         assertThat(SOCKETS.writes() - before).isEqualTo(1);
         awaitMessages(3);
+    }
+
+    @Test
+    void aHeldWriteThatFailsStartsRecoveryAndTheFailureReachesTheCaller() throws Exception {
+        WriteCountingSockets breaking = new WriteCountingSockets();
+        BatchingConnectionFactory recovering = new BatchingConnectionFactory();
+        recovering.setUri(VHOST.uri());
+        recovering.setSocketFactory(breaking);
+        recovering.setRequestedHeartbeat(0);
+        recovering.setNetworkRecoveryInterval(100);
+        CountDownLatch recovered = new CountDownLatch(1);
+        try (Connection breaks = recovering.newConnection("batching-test-recovery")) {
+            ((Recoverable) breaks).addRecoveryListener(new RecoveryListener() {
+                @Override
+                public void handleRecovery(Recoverable recoverable) {
+                    recovered.countDown();
+                }
+
+                @Override
+                public void handleRecoveryStarted(Recoverable recoverable) {
+                }
+            });
+            Channel doomed = breaks.createChannel();
+
+            breaking.failNextWrite();
+            assertThatThrownBy(() -> recovering.sendTogether(() -> publish(doomed)))
+                    .isInstanceOf(IOException.class)
+                    .hasMessageContaining("as asked");
+
+            // Only the client's own flush hands a failed write to recovery; the socket itself is still open.
+            assertThat(recovered.await(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(breaks.isOpen()).isTrue();
+        }
     }
 
     private void publish(Channel target) throws IOException {

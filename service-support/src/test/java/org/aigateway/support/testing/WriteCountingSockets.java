@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -14,10 +15,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class WriteCountingSockets extends SocketFactory {
     private final AtomicInteger writes = new AtomicInteger();
+    private final AtomicBoolean failNext = new AtomicBoolean();
 
     /** Writes so far, over every socket this factory made. */
     public int writes() {
         return writes.get();
+    }
+
+    /** The next write, on any socket of this factory, fails as a broken connection's would. */
+    public void failNextWrite() {
+        failNext.set(true);
     }
 
     @Override
@@ -32,12 +39,14 @@ public final class WriteCountingSockets extends SocketFactory {
                     counted = new FilterOutputStream(network) {
                         @Override
                         public void write(byte[] bytes, int offset, int length) throws IOException {
+                            failIfAsked();
                             writes.incrementAndGet();
                             network.write(bytes, offset, length);
                         }
 
                         @Override
                         public void write(int b) throws IOException {
+                            failIfAsked();
                             writes.incrementAndGet();
                             network.write(b);
                         }
@@ -46,6 +55,12 @@ public final class WriteCountingSockets extends SocketFactory {
                 return counted;
             }
         };
+    }
+
+    private void failIfAsked() throws IOException {
+        if (failNext.compareAndSet(true, false)) {
+            throw new IOException("Broken pipe (as asked)");
+        }
     }
 
     @Override
