@@ -1,7 +1,6 @@
 package org.aigateway.gateway.history;
 
-import org.aigateway.support.db.SelectedColumns;
-import org.jdbi.v3.core.mapper.RowMapper;
+import org.aigateway.support.db.PositionalRowMapper;
 import org.jdbi.v3.core.statement.StatementContext;
 
 import java.sql.ResultSet;
@@ -9,22 +8,19 @@ import java.sql.SQLException;
 import java.util.UUID;
 
 /**
- * Maps the {@link #COLUMNS} of {@code request_history} to a {@link HistoryRecord}, by position. Written out by hand:
- * JDBI's constructor mapper matches columns to parameters and reads their nullability by reflection again for every
- * result set; without it a history page took about a third less of the gateway's CPU.
+ * Maps the {@link #COLUMNS} of {@code request_history} to a {@link HistoryRecord}. Without JDBI's constructor mapper,
+ * which matches columns to parameters and reads their nullability by reflection for every result set, a history page
+ * took about a third less of the gateway's CPU.
  */
-public final class HistoryRecordMapper implements RowMapper<HistoryRecord> {
+public final class HistoryRecordMapper extends PositionalRowMapper<HistoryRecord> {
     /** The columns a {@link HistoryRecord} is read from, in this order. */
     static final String COLUMNS = "id, user_id, session_id, provider, model, upstream_model, request_type, stream, "
             + "status, request_data::text AS request, response_data::text AS response, error_message, "
             + "upstream_status, http_status, prompt_tokens, completion_tokens, total_tokens, cached_tokens, "
             + "cache_creation_tokens, cost, response_time_ms, time_to_first_token_ms, created_at, completed_at";
-    private static final SelectedColumns SELECTED = SelectedColumns.of(COLUMNS);
 
-    @Override
-    public RowMapper<HistoryRecord> specialize(ResultSet rs, StatementContext ctx) throws SQLException {
-        SELECTED.check(rs);
-        return this;
+    public HistoryRecordMapper() {
+        super(COLUMNS);
     }
 
     @Override
@@ -52,7 +48,7 @@ public final class HistoryRecordMapper implements RowMapper<HistoryRecord> {
                 rs.getBigDecimal(20),
                 rs.getObject(21, Long.class),
                 rs.getObject(22, Long.class),
-                SelectedColumns.instant(rs, 23),
-                SelectedColumns.instant(rs, 24));
+                instant(rs, 23),
+                instant(rs, 24));
     }
 }

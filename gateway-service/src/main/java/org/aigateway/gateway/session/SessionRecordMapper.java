@@ -1,26 +1,19 @@
 package org.aigateway.gateway.session;
 
-import org.aigateway.support.db.SelectedColumns;
-import org.jdbi.v3.core.mapper.RowMapper;
+import org.aigateway.support.db.PositionalRowMapper;
 import org.jdbi.v3.core.statement.StatementContext;
 
 import java.sql.ResultSet;
 import java.sql.SQLException;
 
-/**
- * Maps the {@link #COLUMNS} of {@code session_history} to a {@link SessionRecord}, written out by hand for the reason
- * {@link org.aigateway.gateway.history.HistoryRecordMapper} gives.
- */
-public final class SessionRecordMapper implements RowMapper<SessionRecord> {
+/** Maps the {@link #COLUMNS} of {@code session_history} to a {@link SessionRecord}. */
+public final class SessionRecordMapper extends PositionalRowMapper<SessionRecord> {
     /** The columns a {@link SessionRecord} is read from, in this order. */
     static final String COLUMNS = "session_id, user_id, status, total_requests, total_tokens, total_cost, started_at, "
             + "last_request_at, ended_at, duration_ms";
-    private static final SelectedColumns SELECTED = SelectedColumns.of(COLUMNS);
 
-    @Override
-    public RowMapper<SessionRecord> specialize(ResultSet rs, StatementContext ctx) throws SQLException {
-        SELECTED.check(rs);
-        return this;
+    public SessionRecordMapper() {
+        super(COLUMNS);
     }
 
     @Override
@@ -32,9 +25,9 @@ public final class SessionRecordMapper implements RowMapper<SessionRecord> {
                 rs.getLong(4),
                 rs.getLong(5),
                 rs.getBigDecimal(6),
-                SelectedColumns.instant(rs, 7),
-                SelectedColumns.instant(rs, 8),
-                SelectedColumns.instant(rs, 9),
+                instant(rs, 7),
+                instant(rs, 8),
+                instant(rs, 9),
                 rs.getObject(10, Long.class));
     }
 }
