@@ -100,7 +100,8 @@ class BrokerConnectionTest {
 
     @Test
     void backoffDoublesUpToItsCeiling() {
-        BrokerConnection connection = new BrokerConnection(new BatchingConnectionFactory(), "test:backoff", Duration.ofMillis(500));
+        BrokerConnection connection =
+                new BrokerConnection(new BatchingConnectionFactory(), "test:backoff", Duration.ofMillis(500));
         assertThat(connection.backoffMillis(0)).isEqualTo(500);
         assertThat(connection.backoffMillis(1)).isEqualTo(1000);
         assertThat(connection.backoffMillis(3)).isEqualTo(4000);
