@@ -1,0 +1,157 @@
+package org.aigateway.support.server;
+
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import io.dropwizard.configuration.ConfigurationValidationException;
+import io.dropwizard.configuration.YamlConfigurationFactory;
+import io.dropwizard.jackson.Jackson;
+import io.dropwizard.jersey.validation.Validators;
+import io.dropwizard.logging.common.FileAppenderFactory;
+import io.dropwizard.request.logging.RequestLogFactory;
+import io.dropwizard.util.DataSize;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.Callback;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+class FormattedRequestLogFactoryTest {
+    private static final String KEY = "sk-gw-0123456789abcdef";
+    private static final String BODY = "hello";
+
+    @TempDir
+    Path logs;
+
+    private final Server server = new Server();
+
+    @AfterEach
+    void stop() throws Exception {
+        server.stop();
+    }
+
+    @Test
+    void eachRequestIsOneLineWithoutItsQueryOrHeaders() throws Exception {
+        Path log = logs.resolve("requests.log");
+        int port = start(loggingTo(fileAppender(log)));
+
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + port + "/v1/models?api_key=" + KEY))
+                .header("Authorization", "Bearer " + KEY)
+                .header("Referer", "http://example.test/?key=" + KEY)
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(log) && !Files.readString(log).isEmpty());
+        List<String> lines = Files.readAllLines(log);
+        assertThat(lines).hasSize(1);
+        assertThat(lines.get(0)).matches("127\\.0\\.0\\.1 - \\[\\d{2}/\\w{3}/\\d{4}:\\d{2}:\\d{2}:\\d{2} \\+0000] "
+                + "\"GET /v1/models HTTP/1\\.1\" 200 " + BODY.length() + " \\d+");
+        assertThat(Files.readString(log)).doesNotContain(KEY).doesNotContain(KEY.substring(6));
+    }
+
+    @Test
+    void stoppingTheServerWritesEveryLineStillHeld() throws Exception {
+        Path log = logs.resolve("requests.log");
+        FileAppenderFactory<ILoggingEvent> file = fileAppender(log);
+        // Held in the appender's buffer until it stops: only stopping it writes them.
+        file.setImmediateFlush(false);
+        file.setBufferSize(DataSize.mebibytes(1));
+        int port = start(loggingTo(file));
+        HttpClient client = HttpClient.newHttpClient();
+        for (int i = 0; i < 200; i++) {
+            client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/item/" + i)).build(),
+                    HttpResponse.BodyHandlers.discarding());
+        }
+
+        assertThat(Files.readAllLines(log)).isEmpty();
+        server.stop();
+
+        List<String> lines = Files.readAllLines(log);
+        assertThat(lines).hasSize(200);
+        assertThat(lines.get(199)).contains("\"GET /item/199 HTTP/1.1\" 200 ");
+    }
+
+    @Test
+    void formatsThatCouldPrintAKeyAreRefused() {
+        var validator = Validators.newValidator();
+        for (String format : List.of("%{Authorization}i", "%a %r %s", "%U%q", "%{session}C", "%!200{Referer}i",
+                "%404,500{User-Agent}i")) {
+            FormattedRequestLogFactory factory = new FormattedRequestLogFactory();
+            factory.setFormat(format);
+            assertThat(validator.validate(factory)).as(format).isNotEmpty();
+        }
+        for (String format : List.of(FormattedRequestLogFactory.DEFAULT_FORMAT, "%a %m %U %s %{CLF}O %D %{ms}T")) {
+            FormattedRequestLogFactory factory = new FormattedRequestLogFactory();
+            factory.setFormat(format);
+            assertThat(validator.validate(factory)).as(format).isEmpty();
+        }
+    }
+
+    @Test
+    void configurationNamesItByItsType() throws Exception {
+        RequestLogFactory<?> parsed = parse("type: formatted\nformat: '%a %U %s'\nappenders: []\n");
+        assertThat(parsed).isInstanceOf(FormattedRequestLogFactory.class);
+        assertThat(((FormattedRequestLogFactory) parsed).getFormat()).isEqualTo("%a %U %s");
+        assertThat(parsed.isEnabled()).isFalse();
+
+        assertThatThrownBy(() -> parse("type: formatted\nformat: '%r %s'\n"))
+                .isInstanceOf(ConfigurationValidationException.class)
+                .hasMessageContaining("can hold API keys");
+    }
+
+    private static RequestLogFactory<?> parse(String yaml) throws Exception {
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        YamlConfigurationFactory<RequestLogFactory<?>> configurations = new YamlConfigurationFactory(
+                RequestLogFactory.class, Validators.newValidator(), Jackson.newObjectMapper(), "dw");
+        return configurations.build(path -> new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8)),
+                "request-log.yml");
+    }
+
+    private static FileAppenderFactory<ILoggingEvent> fileAppender(Path log) {
+        FileAppenderFactory<ILoggingEvent> file = new FileAppenderFactory<>();
+        file.setCurrentLogFilename(log.toString());
+        file.setArchive(false);
+        return file;
+    }
+
+    private static FormattedRequestLogFactory loggingTo(FileAppenderFactory<ILoggingEvent> file) {
+        FormattedRequestLogFactory factory = new FormattedRequestLogFactory();
+        factory.setAppenders(List.of(file));
+        return factory;
+    }
+
+    private int start(FormattedRequestLogFactory factory) throws Exception {
+        ServerConnector connector = new ServerConnector(server, 1, 1);
+        server.addConnector(connector);
+        server.setRequestLog(factory.build("test"));
+        server.setHandler(new Handler.Abstract() {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) {
+                response.setStatus(200);
+                response.write(true, ByteBuffer.wrap(BODY.getBytes(StandardCharsets.UTF_8)), callback);
+                return true;
+            }
+        });
+        server.start();
+        return connector.getLocalPort();
+    }
+}
