@@ -12,7 +12,7 @@ import java.time.Instant;
 
 /** Hands each request log line to the appenders as an event of the {@code http.request} logger; stops them with it. */
 final class AppenderWriter extends AbstractLifeCycle implements RequestLog.Writer {
-    static final String LOGGER_NAME = "http.request";
+    private static final String LOGGER_NAME = "http.request";
 
     private final LoggerContext context;
     private final AppenderAttachableImpl<ILoggingEvent> appenders;
