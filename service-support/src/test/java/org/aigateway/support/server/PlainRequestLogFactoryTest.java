@@ -30,7 +30,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.IntStream;
 
@@ -56,7 +60,15 @@ class PlainRequestLogFactoryTest {
     @Test
     void eachRequestIsOneLineWithoutItsQueryOrHeaders() throws Exception {
         Path log = logs.resolve("requests.log");
-        int port = start(loggingTo(fileAppender(log)));
+        Locale locale = Locale.getDefault();
+        int port;
+        try {
+            // Month names stay English (as in every such log) whatever the machine's language.
+            Locale.setDefault(Locale.GERMANY);
+            port = start(loggingTo(fileAppender(log)));
+        } finally {
+            Locale.setDefault(locale);
+        }
 
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
                         URI.create("http://127.0.0.1:" + port + "/v1/models?api_key=" + KEY))
@@ -69,8 +81,9 @@ class PlainRequestLogFactoryTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> Files.exists(log) && !Files.readString(log).isEmpty());
         List<String> lines = Files.readAllLines(log);
         assertThat(lines).hasSize(1);
-        assertThat(lines.get(0)).matches("127\\.0\\.0\\.1 - \\[\\d{2}/[A-Z][a-z]{2}/\\d{4}:\\d{2}:\\d{2}:\\d{2} "
-                + "\\+0000] \"GET /v1/models HTTP/1\\.1\" 200 " + BODY.length() + " \\d+");
+        assertThat(lines.get(0)).matches("127\\.0\\.0\\.1 - \\["
+                + "\\d{2}/(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)/\\d{4}:\\d{2}:\\d{2}:\\d{2} \\+0000] "
+                + "\"GET /v1/models HTTP/1\\.1\" 200 " + BODY.length() + " \\d+");
         assertThat(Files.readString(log)).doesNotContain(KEY).doesNotContain(KEY.substring(6));
     }
 
@@ -101,23 +114,30 @@ class PlainRequestLogFactoryTest {
     void aFullQueueLosesNoLine() throws Exception {
         Path log = logs.resolve("requests.log");
         FileAppenderFactory<ILoggingEvent> file = fileAppender(log);
-        // Logback's own asynchronous appender would drop every line that finds another one queued.
+        // Logback's own asynchronous appender would drop every line that finds another one queued (the threshold), or
+        // the queue full (neverBlock).
         file.setQueueSize(5);
         file.setDiscardingThreshold(5);
+        file.setNeverBlock(true);
         int port = start(loggingTo(file));
         HttpClient client = HttpClient.newHttpClient();
         int clients = 8;
         int each = 100;
-        CompletableFuture.allOf(IntStream.range(0, clients).mapToObj(c -> CompletableFuture.runAsync(() -> {
-            for (int i = 0; i < each; i++) {
-                try {
-                    client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/c" + c + "/" + i))
-                            .build(), HttpResponse.BodyHandlers.discarding());
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
+        ExecutorService threads = Executors.newFixedThreadPool(clients);
+        try {
+            CompletableFuture.allOf(IntStream.range(0, clients).mapToObj(c -> CompletableFuture.runAsync(() -> {
+                for (int i = 0; i < each; i++) {
+                    try {
+                        client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/c" + c + "/" + i))
+                                .build(), HttpResponse.BodyHandlers.discarding());
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
                 }
-            }
-        })).toArray(CompletableFuture[]::new)).join();
+            }, threads)).toArray(CompletableFuture[]::new)).get(60, TimeUnit.SECONDS);
+        } finally {
+            threads.shutdownNow();
+        }
         await().atMost(Duration.ofSeconds(10)).until(() -> logged.get() == clients * each);
 
         server.stop();
@@ -155,7 +175,7 @@ class PlainRequestLogFactoryTest {
         ServerConnector connector = new ServerConnector(server, 1, 1);
         server.addConnector(connector);
         CustomRequestLog requestLog = factory.build("test");
-        // A collection is not started by the server; its members are, as beans.
+        // Added as a bean, as Dropwizard's setRequestLog does, so that it starts and stops with the server.
         server.addBean(requestLog);
         server.setRequestLog(new RequestLog.Collection(requestLog, (request, response) -> logged.incrementAndGet()));
         server.setHandler(new Handler.Abstract() {
