@@ -400,6 +400,7 @@ if has_part pipeline; then
     --analytics-db-url "$(jdbc_url "$ANALYTICS_DB")" --db-user "$PG_USER" \
     --prefetch "$(yaml_value prefetch config/analytics.yml)" --ack-every "$(yaml_value batchSize config/analytics.yml)" \
     --confirm-window "$(yaml_value confirmWindow config/gateway.yml)" \
+    --analytics-pid "$analytics_pid" --clock-ticks "$(getconf CLK_TCK)" --warmup-max "$WARMUP_MAX" \
     >"$WORK/pipeline.txt" 2>"$WORK/pipeline.log" || fail "the pipeline benchmark failed; see $WORK/pipeline.log"
   grep -E '^(pipeline|machine)\.' "$WORK/pipeline.txt" >>"$RESULTS"
   if [ "$PROFILE" = 1 ]; then
@@ -408,8 +409,10 @@ if has_part pipeline; then
     log "  profile: $WORK/analytics-pipeline-profile.txt"
   fi
   curl -fs "http://127.0.0.1:$ANALYTICS_ADMIN_PORT/metrics" >"$WORK/analytics-metrics-after-pipeline.json" || true
-  log "  broker alone $(sed -n 's/^pipeline\.raw_per_s=//p' "$WORK/pipeline.txt") msg/s," \
-    "analytics $(sed -n 's/^pipeline\.analytics_per_s=//p' "$WORK/pipeline.txt") events/s"
+  log "  broker alone $(sed -n 's/^pipeline\.raw_per_s=//p' "$WORK/pipeline.txt") msg/s (median of" \
+    "$(sed -n 's/^pipeline\.raw_runs=//p' "$WORK/pipeline.txt") runs)," \
+    "analytics $(sed -n 's/^pipeline\.analytics_per_s=//p' "$WORK/pipeline.txt") events/s after" \
+    "$(sed -n 's/^pipeline\.warmup_rounds=//p' "$WORK/pipeline.txt") warm-up rounds"
   stop "$analytics_pid"
 fi
 

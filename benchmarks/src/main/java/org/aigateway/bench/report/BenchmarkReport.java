@@ -170,9 +170,9 @@ public final class BenchmarkReport {
         double analytics = results.number("pipeline.analytics_per_s").orElse(0);
         row("Pipeline", "broker alone: publish with confirms → consume with acks",
                 number(raw, 0) + " msg/s (" + number(events, 0) + " × " + results.text("pipeline.message_bytes", "?")
-                        + " B)", "", "");
+                        + " B)" + baselineRuns(), "", "");
         row("Pipeline", "analytics: publish with confirms → committed `user_analytics` totals",
-                number(analytics, 0) + " events/s", "", "");
+                number(analytics, 0) + " events/s" + analyticsCpuAndWarmUp(), "", "");
         double ratio = raw > 0 ? analytics / raw : 0;
         row("Pipeline", "analytics ÷ broker alone", number(ratio, 2) + "×",
                 "≥ " + number(GOAL_PIPELINE_RATIO, 1) + "×", verdict(ratio >= GOAL_PIPELINE_RATIO));
@@ -190,6 +190,32 @@ public final class BenchmarkReport {
                         + " requests, " + number(tokens, 0) + " tokens (expected " + number(expectedTokens, 0) + "); "
                         + deadLettered + " dead-lettered",
                 "exactly " + number(events, 0), verdict(exact));
+    }
+
+    /** How often the broker alone was timed and how far apart its runs were; nothing for a single run. */
+    private String baselineRuns() {
+        long runs = (long) results.number("pipeline.raw_runs").orElse(1);
+        if (runs < 2) {
+            return "";
+        }
+        return "; median of " + runs + " runs, " + number(results.number("pipeline.raw_min_per_s").orElse(0), 0)
+                + " to " + number(results.number("pipeline.raw_max_per_s").orElse(0), 0) + " msg/s, after a discarded one";
+    }
+
+    /** The analytics service's CPU time per event, and how it was warmed up. */
+    private String analyticsCpuAndWarmUp() {
+        StringBuilder text = new StringBuilder();
+        results.number("pipeline.analytics_cpu_ms").ifPresent(ms -> text.append(" · analytics CPU ")
+                .append(number(ms, 3)).append(" ms/event"));
+        String rounds = results.text("pipeline.warmup_rounds", null);
+        if (rounds != null) {
+            text.append(" · after ").append(rounds).append(" warm-up round(s) of ")
+                    .append(number(results.whole("pipeline.warmup_events"), 0)).append(" events, ")
+                    .append(results.text("pipeline.warmup_seconds", "?")).append(" s")
+                    .append("true".equals(results.text("pipeline.warmup_settled", "true")) ? ""
+                            : " (CPU per event not settled)");
+        }
+        return text.toString();
     }
 
     private void streams() {
