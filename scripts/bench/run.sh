@@ -35,6 +35,10 @@ GATEWAY_HEAP=${BENCH_GATEWAY_HEAP:-512m}
 PARTS=${BENCH_PARTS:-chat streams history pipeline}
 PROFILE=${BENCH_PROFILE:-0}
 PORT_BASE=${BENCH_PORT_BASE:-19100}
+# When a JVM counts as warm (the chat targets and the analytics service): a round's CPU time per request or event
+# within this many percent of the round before's, with the JIT compiler under this many percent of the round's CPU.
+SETTLED_CHANGE_PERCENT=10
+SETTLED_JIT_PERCENT=5
 OUTPUT=${BENCH_OUTPUT:-docs/benchmarks.md}
 
 PG_HOST=${PGHOST:-127.0.0.1}
@@ -304,8 +308,8 @@ jit_ticks() {
 }
 
 # warm_up NAME PID URL [wrk options...]: discarded loads at concurrency 16 in rounds, for at least $WARMUP and until
-# the CPU time the process spends per request settles (within 10% of the round before, with a JVM's JIT compiler
-# under 5% of the round's CPU), at most $WARMUP_MAX. A JVM is not warm after a fixed time: on two shared cores its
+# the CPU time the process spends per request settles (within $SETTLED_CHANGE_PERCENT% of the round before, with a
+# JVM's JIT compiler under $SETTLED_JIT_PERCENT% of the round's CPU), at most $WARMUP_MAX. A JVM is not warm after a fixed time: on two shared cores its
 # JIT compiler may need minutes, with plateaus on the way, and what it has not compiled yet would be measured as the
 # service's own cost.
 warm_up() {
@@ -324,14 +328,16 @@ warm_up() {
     elapsed=$((elapsed + round_ms))
     ticks=$(($(cpu_ticks "$pid") - before))
     jit_share=$(awk -v jit=$(($(jit_ticks "$pid") - jit_before)) -v ticks="$ticks" \
-      'BEGIN { printf "%.0f", (ticks > 0 ? jit * 100 / ticks : 0) }')
+      'BEGIN { printf "%.1f", (ticks > 0 ? jit * 100 / ticks : 0) }')
     cpu=$(cpu_ms_per_request "$ticks" "$(sed -n "s/^warmup\.$name\.$round\.requests=//p" \
       "$WORK/wrk-warmup.$name.$round.txt")")
     log "  warm-up $name round $round: $(sed -n "s/^warmup\.$name\.$round\.rps=//p" \
       "$WORK/wrk-warmup.$name.$round.txt") req/s, CPU $cpu ms/req, JIT compiler $jit_share% of it"
     settled=false
-    if [ "$elapsed" -ge "$min_ms" ] && [ -n "$previous" ] && [ "$jit_share" -lt 5 ] \
-        && awk -v a="$cpu" -v b="$previous" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.1 * b) }'; then
+    if [ "$elapsed" -ge "$min_ms" ] && [ -n "$previous" ] \
+        && awk -v a="$cpu" -v b="$previous" -v jit="$jit_share" -v change="$SETTLED_CHANGE_PERCENT" \
+          -v max_jit="$SETTLED_JIT_PERCENT" \
+          'BEGIN { d = a - b; if (d < 0) d = -d; exit !(jit < max_jit && d <= change / 100 * b) }'; then
       settled=true
     fi
     if [ "$settled" = true ] || [ "$elapsed" -ge "$max_ms" ]; then
@@ -390,28 +396,27 @@ if has_part pipeline; then
   analytics_pid=$started
   wait_for_http "http://127.0.0.1:$ANALYTICS_ADMIN_PORT/healthcheck" analytics "$analytics_pid"
 
-  log "pipeline: $EVENTS events, broker alone then through analytics"
-  if [ "$PROFILE" = 1 ]; then
-    jcmd "$analytics_pid" JFR.start name=bench settings="$(jfr_settings)" filename="$(pwd)/$WORK/analytics-pipeline.jfr" \
-      >>"$WORK/jfr.log" 2>&1
-  fi
+  log "pipeline: $EVENTS events per run, broker alone then through analytics"
+  profile_options=()
+  [ "$PROFILE" = 1 ] && profile_options=(--jfr-file "$(pwd)/$WORK/analytics-pipeline.jfr" --jfr-settings "$(jfr_settings)")
   java -jar "$BENCH_JAR" pipeline --events "$EVENTS" \
     --raw-amqp-uri "$(amqp_uri "$BROKER_VHOST")" --analytics-amqp-uri "$(amqp_uri "$ANALYTICS_VHOST")" \
     --analytics-db-url "$(jdbc_url "$ANALYTICS_DB")" --db-user "$PG_USER" \
     --prefetch "$(yaml_value prefetch config/analytics.yml)" --ack-every "$(yaml_value batchSize config/analytics.yml)" \
     --confirm-window "$(yaml_value confirmWindow config/gateway.yml)" \
-    --analytics-pid "$analytics_pid" --clock-ticks "$(getconf CLK_TCK)" --warmup-max "$WARMUP_MAX" \
-    >"$WORK/pipeline.txt" 2>"$WORK/pipeline.log" || fail "the pipeline benchmark failed; see $WORK/pipeline.log"
+    --analytics-pid "$analytics_pid" --clock-ticks "$(getconf CLK_TCK)" \
+    --warmup-min "$WARMUP" --warmup-max "$WARMUP_MAX" \
+    --settled-change-percent "$SETTLED_CHANGE_PERCENT" --settled-jit-percent "$SETTLED_JIT_PERCENT" \
+    "${profile_options[@]}" >"$WORK/pipeline.txt" 2>"$WORK/pipeline.log" || fail "the pipeline benchmark failed; see $WORK/pipeline.log"
   grep -E '^(pipeline|machine)\.' "$WORK/pipeline.txt" >>"$RESULTS"
   if [ "$PROFILE" = 1 ]; then
-    jcmd "$analytics_pid" JFR.stop name=bench >>"$WORK/jfr.log" 2>&1
     java -jar "$BENCH_JAR" jfr-summary --file "$WORK/analytics-pipeline.jfr" >"$WORK/analytics-pipeline-profile.txt"
     log "  profile: $WORK/analytics-pipeline-profile.txt"
   fi
   curl -fs "http://127.0.0.1:$ANALYTICS_ADMIN_PORT/metrics" >"$WORK/analytics-metrics-after-pipeline.json" || true
-  log "  broker alone $(sed -n 's/^pipeline\.raw_per_s=//p' "$WORK/pipeline.txt") msg/s (median of" \
-    "$(sed -n 's/^pipeline\.raw_runs=//p' "$WORK/pipeline.txt") runs)," \
-    "analytics $(sed -n 's/^pipeline\.analytics_per_s=//p' "$WORK/pipeline.txt") events/s after" \
+  log "  medians of $(sed -n 's/^pipeline\.runs=//p' "$WORK/pipeline.txt") runs: broker alone" \
+    "$(sed -n 's/^pipeline\.raw_per_s=//p' "$WORK/pipeline.txt") msg/s, analytics" \
+    "$(sed -n 's/^pipeline\.analytics_per_s=//p' "$WORK/pipeline.txt") events/s after" \
     "$(sed -n 's/^pipeline\.warmup_rounds=//p' "$WORK/pipeline.txt") warm-up rounds"
   stop "$analytics_pid"
 fi

@@ -4,20 +4,35 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /**
  * A running process's CPU time from Linux's {@code /proc}, in clock ticks: all of it (user + system, every thread)
- * and the part its JVM's JIT compiler threads spent, which {@code scripts/bench/run.sh} reads the same way for the
- * chat part's warm-up.
+ * and the part its JVM's JIT compiler threads spent.
  */
 public final class ProcessCpu {
-    /** CPU time so far, in clock ticks. */
-    public record Sample(long ticks, long jitTicks) {
-        /** What was spent between {@code before} and this sample. */
-        public Sample since(Sample before) {
-            // The JVM stops compiler threads it no longer needs, and their time leaves the sum with them.
-            return new Sample(ticks - before.ticks, Math.max(0, jitTicks - before.jitTicks));
+    /** CPU time so far: the process's, and each JIT compiler thread's by thread id. */
+    public record Sample(long ticks, Map<Long, Long> jitTicksByThread) {
+        /**
+         * What was spent between {@code before} and this sample. A compiler thread the JVM stopped in between takes
+         * what it spent since {@code before} with it; one it started counts from zero.
+         */
+        public Spent since(Sample before) {
+            long jit = 0;
+            for (Map.Entry<Long, Long> thread : jitTicksByThread.entrySet()) {
+                jit += thread.getValue() - before.jitTicksByThread.getOrDefault(thread.getKey(), 0L);
+            }
+            return new Spent(ticks - before.ticks, jit);
+        }
+    }
+
+    /** CPU time spent over an interval, in clock ticks. */
+    public record Spent(long ticks, long jitTicks) {
+        /** The JIT compiler's part of the CPU time, 0 to 1. */
+        public double jitShare() {
+            return ticks > 0 ? (double) jitTicks / ticks : 0;
         }
     }
 
@@ -28,7 +43,7 @@ public final class ProcessCpu {
     }
 
     public Sample sample() throws IOException {
-        long jit = 0;
+        Map<Long, Long> jit = new HashMap<>();
         try (Stream<Path> tasks = Files.list(process.resolve("task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
                 String stat;
@@ -39,7 +54,7 @@ public final class ProcessCpu {
                 }
                 String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
                 if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
-                    jit += ticks(stat);
+                    jit.put(Long.parseLong(task.getFileName().toString()), ticks(stat));
                 }
             }
         }

@@ -14,6 +14,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
@@ -21,10 +22,12 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * Events per second from publishing to committed aggregates: N usage events published with confirms to a running
- * analytics service, timed until its {@code user_analytics} totals reach N; then checked that every event was
- * counted exactly once. Measured next to the broker's own limit for the same messages ({@link BrokerBaseline}).
+ * analytics service, timed until its {@code user_analytics} totals reach N, in {@code --runs} runs after a warm-up;
+ * then checked that every event was counted exactly once. Measured next to the broker's own limit for the same
+ * messages ({@link BrokerBaseline}), timed as often, and each side's median is its figure.
  */
 public final class PipelineBenchmark {
+    /** Followed by the timed run's number: each run's events are for users of their own. */
     private static final String USER_PREFIX = "pipeline-user-";
     private static final String WARMUP_PREFIX = "warmup-user-";
     private static final int VERIFY_CHUNK = 10_000;
@@ -48,105 +51,130 @@ public final class PipelineBenchmark {
     private void measure() throws Exception {
         int count = args.integer("events");
         int users = args.integer("users", 100);
-        // Events per warm-up round: as many as are measured.
-        int warmup = args.integer("warmup-events", count);
-        int baselineRuns = args.integer("baseline-runs", 3);
+        int runs = args.integer("runs", 3);
+        if (runs < 1) {
+            throw new IllegalArgumentException("--runs must be at least 1, got " + runs);
+        }
         int confirmWindow = args.integer("confirm-window");
         Duration settle = args.duration("settle", Duration.ofSeconds(2));
         Duration timeout = args.duration("timeout", Duration.ofMinutes(10));
-        Duration warmupMax = args.duration("warmup-max", Duration.ofMinutes(3));
-        ProcessCpu analytics = new ProcessCpu(Long.parseLong(args.string("analytics-pid")));
+        long analyticsPid = Long.parseLong(args.string("analytics-pid"));
+        ProcessCpu analytics = new ProcessCpu(analyticsPid);
         int clockTicks = args.integer("clock-ticks", 100);
 
         BenchEvents factory = new BenchEvents();
-        List<BenchEvents.Prepared> events = factory.build(USER_PREFIX, count, users);
-        Figures figures = new Figures("pipeline").put("events", count)
+        List<List<BenchEvents.Prepared>> timed = new ArrayList<>();
+        for (int run = 1; run <= runs; run++) {
+            timed.add(factory.build(USER_PREFIX + run + "-", count, users));
+        }
+        List<BenchEvents.Prepared> events = timed.get(0);
+        Figures figures = new Figures("pipeline").put("events", count).put("runs", runs)
                 .put("message_bytes", events.stream().mapToInt(e -> e.body().length).sum() / count);
 
-        measureBaseline(figures, events, factory.build(WARMUP_PREFIX, warmup, users), baselineRuns, confirmWindow,
-                timeout);
+        BrokerBaseline baseline = new BrokerBaseline(args.string("raw-amqp-uri"), args.integer("prefetch"),
+                args.integer("ack-every"), confirmWindow);
+        // Discarded: it lets the JIT compile this process's own publisher and consumer, as the analytics service is
+        // warmed up before it is timed.
+        baseline.measure(events, timeout);
+        double[] raw = new double[runs];
+        for (int run = 0; run < runs; run++) {
+            raw[run] = count / baseline.measure(events, timeout);
+        }
+        putRange(figures, "raw", raw);
 
         ConnectionFactory broker = new ConnectionFactory();
         broker.setUri(args.string("analytics-amqp-uri"));
         try (Connection connection = broker.newConnection("bench:pipeline-publisher")) {
             ConfirmedPublisher publisher = new ConfirmedPublisher(connection, confirmWindow);
-            warmUp(figures, publisher, analytics, factory, warmup, users, warmupMax, timeout);
+            warmUp(figures, publisher, analytics, factory, count, users, timeout);
+            // The warm-up's writes are flushed now rather than by a checkpoint during the timed runs.
+            checkpoint();
 
+            Profile profile = Profile.start(args, analyticsPid);
+            double[] perSecond = new double[runs];
             ProcessCpu.Sample before = analytics.sample();
-            long started = System.nanoTime();
-            publisher.publishAll(events, Topology.EVENTS_QUEUE, timeout);
-            double publishSeconds = (System.nanoTime() - started) / 1e9;
-            awaitTotal(USER_PREFIX, count, timeout);
-            double seconds = (System.nanoTime() - started) / 1e9;
-            figures.put("publish_seconds", format(publishSeconds)).put("analytics_seconds", format(seconds))
-                    .put("analytics_per_s", format(count / seconds))
-                    .put("analytics_cpu_ms", format(analytics.sample().since(before).ticks() * 1000.0 / clockTicks
-                            / count));
+            for (int run = 0; run < runs; run++) {
+                long started = System.nanoTime();
+                publisher.publishAll(timed.get(run), Topology.EVENTS_QUEUE, timeout);
+                awaitTotal(USER_PREFIX + (run + 1) + "-", count, timeout);
+                perSecond[run] = count / ((System.nanoTime() - started) / 1e9);
+            }
+            ProcessCpu.Spent spent = analytics.sample().since(before);
+            profile.stop();
+            putRange(figures, "analytics", perSecond);
+            figures.put("analytics_cpu_ms", format(spent.ticks() * 1000.0 / clockTicks / ((long) count * runs)));
 
             // Anything counted twice would show up after the first time the totals reached N.
             Thread.sleep(settle.toMillis());
-            figures.put("total_requests", total(USER_PREFIX))
+            List<BenchEvents.Prepared> published = timed.stream().flatMap(List::stream).toList();
+            figures.put("published", published.size())
+                    .put("total_requests", total(USER_PREFIX))
                     .put("total_tokens", longValue("SELECT coalesce(sum(total_tokens), 0) FROM user_analytics "
                             + "WHERE user_id LIKE '" + USER_PREFIX + "%'"))
-                    .put("expected_tokens", count * (BenchEvents.PROMPT_TOKENS + BenchEvents.COMPLETION_TOKENS))
+                    .put("expected_tokens", (long) published.size()
+                            * (BenchEvents.PROMPT_TOKENS + BenchEvents.COMPLETION_TOKENS))
                     .put("stored_events", longValue("SELECT count(*) FROM analytics_events WHERE user_id LIKE '"
                             + USER_PREFIX + "%'"))
-                    .put("stored_published_ids", storedIds(events))
+                    .put("stored_published_ids", storedIds(published))
                     .put("dead_lettered", deadLettered(connection));
         }
         figures.print();
     }
 
-    /**
-     * The broker alone, timed {@code runs} times after a discarded run that lets the JIT compile this process's own
-     * publisher and consumer, as the analytics service is warmed up before it is timed; the median is the limit.
-     */
-    private void measureBaseline(Figures figures, List<BenchEvents.Prepared> events,
-                                 List<BenchEvents.Prepared> warmupEvents, int runs, int confirmWindow,
-                                 Duration timeout) throws Exception {
-        BrokerBaseline baseline = new BrokerBaseline(args.string("raw-amqp-uri"), args.integer("prefetch"),
-                args.integer("ack-every"), confirmWindow);
-        baseline.measure(warmupEvents, timeout);
-        double[] perSecond = new double[runs];
-        for (int run = 0; run < runs; run++) {
-            perSecond[run] = events.size() / baseline.measure(events, timeout);
-        }
+    /** The median of the runs' rates as {@code NAME_per_s}, with the slowest and fastest run. */
+    private static void putRange(Figures figures, String name, double[] perSecond) {
         double[] sorted = perSecond.clone();
         Arrays.sort(sorted);
-        double median = runs % 2 == 1 ? sorted[runs / 2] : (sorted[runs / 2 - 1] + sorted[runs / 2]) / 2;
-        figures.put("raw_runs", runs)
-                .put("raw_per_s", format(median))
-                .put("raw_min_per_s", format(sorted[0]))
-                .put("raw_max_per_s", format(sorted[runs - 1]));
+        figures.put(name + "_per_s", format(median(sorted)))
+                .put(name + "_min_per_s", format(sorted[0]))
+                .put(name + "_max_per_s", format(sorted[sorted.length - 1]));
+    }
+
+    /** The median of sorted values. */
+    static double median(double[] sorted) {
+        int middle = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
     /**
-     * Rounds of events for other users until the analytics service's CPU time per event settles ({@link WarmUp}), at
-     * most for {@code max}: on two shared cores its JIT compiler may need more than one round, and what it has not
-     * compiled yet would be measured as the pipeline's own cost.
+     * Rounds of events for other users until the analytics service is warm by the chat part's rule
+     * ({@link WarmUpRule}), for at least {@code --warmup-min} and at most {@code --warmup-max}: on two shared cores
+     * its JIT compiler may need more than one round, and what it has not compiled yet would be measured as the
+     * pipeline's own cost.
      */
     private void warmUp(Figures figures, ConfirmedPublisher publisher, ProcessCpu analytics, BenchEvents factory,
-                        int perRound, int users, Duration max, Duration timeout) throws Exception {
+                        int eventsPerRound, int users, Duration timeout) throws Exception {
+        long minNanos = args.duration("warmup-min", Duration.ZERO).toNanos();
+        long maxNanos = args.duration("warmup-max", Duration.ofMinutes(3)).toNanos();
+        WarmUpRule rule = new WarmUpRule(args.integer("settled-change-percent", 10) / 100.0,
+                args.integer("settled-jit-percent", 5) / 100.0);
         long started = System.nanoTime();
-        WarmUp rule = new WarmUp();
         boolean settled = false;
         int round = 0;
-        while (!settled && System.nanoTime() - started < max.toNanos()) {
+        while (!settled && System.nanoTime() - started < maxNanos) {
             round++;
+            List<BenchEvents.Prepared> events = factory.build(WARMUP_PREFIX + round + "-", eventsPerRound, users);
             ProcessCpu.Sample before = analytics.sample();
-            publisher.publishAll(factory.build(WARMUP_PREFIX + round + "-", perRound, users), Topology.EVENTS_QUEUE,
-                    timeout);
-            awaitTotal(WARMUP_PREFIX, (long) round * perRound, timeout);
-            ProcessCpu.Sample spent = analytics.sample().since(before);
-            double jitShare = spent.ticks() > 0 ? (double) spent.jitTicks() / spent.ticks() : 0;
-            settled = rule.settledAfter((double) spent.ticks() / perRound, jitShare);
-            System.err.printf("warm-up round %d: %d events, CPU %d ticks, JIT compiler %.0f%% of it%n", round, perRound,
-                    spent.ticks(), jitShare * 100);
+            publisher.publishAll(events, Topology.EVENTS_QUEUE, timeout);
+            awaitTotal(WARMUP_PREFIX, (long) round * eventsPerRound, timeout);
+            ProcessCpu.Spent spent = analytics.sample().since(before);
+            boolean warm = rule.settledAfter((double) spent.ticks() / eventsPerRound, spent.jitShare());
+            settled = warm && System.nanoTime() - started >= minNanos;
+            System.err.printf("warm-up round %d: %d events, CPU %d ticks, JIT compiler %.1f%% of it%n", round,
+                    eventsPerRound, spent.ticks(), spent.jitShare() * 100);
         }
         figures.put("warmup_rounds", round)
-                .put("warmup_events", perRound)
+                .put("warmup_events_per_round", eventsPerRound)
                 .put("warmup_seconds", (System.nanoTime() - started) / 1_000_000_000)
                 .put("warmup_settled", settled);
+    }
+
+    private void checkpoint() {
+        try (var statement = database.createStatement()) {
+            statement.execute("CHECKPOINT");
+        } catch (SQLException e) {
+            System.err.println("no CHECKPOINT before the timed runs (" + e.getMessage() + ")");
+        }
     }
 
     private void awaitTotal(String prefix, long expected, Duration timeout) throws SQLException, InterruptedException,

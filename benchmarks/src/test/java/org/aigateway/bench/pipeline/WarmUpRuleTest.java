@@ -4,15 +4,16 @@ import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class WarmUpTest {
+class WarmUpRuleTest {
+    private final WarmUpRule rule = new WarmUpRule(0.10, 0.05);
+
     @Test
     void theFirstRoundNeverSettles() {
-        assertThat(new WarmUp().settledAfter(1.0, 0.0)).isFalse();
+        assertThat(rule.settledAfter(1.0, 0.0)).isFalse();
     }
 
     @Test
-    void settlesOnceARoundCostsWithinATenthOfTheOneBeforeWithLittleCompiling() {
-        WarmUp rule = new WarmUp();
+    void settlesOnceARoundCostsWithinTheChangeOfTheOneBefore() {
         rule.settledAfter(2.0, 0.50);
         assertThat(rule.settledAfter(1.0, 0.04)).as("half the round before").isFalse();
         assertThat(rule.settledAfter(1.09, 0.04)).as("9% more than the round before").isTrue();
@@ -20,7 +21,6 @@ class WarmUpTest {
 
     @Test
     void comparesWithTheRoundJustBeforeNotTheFirst() {
-        WarmUp rule = new WarmUp();
         rule.settledAfter(1.0, 0.0);
         assertThat(rule.settledAfter(1.5, 0.0)).isFalse();
         assertThat(rule.settledAfter(1.45, 0.0)).as("within a tenth of 1.5, not of 1.0").isTrue();
@@ -28,7 +28,6 @@ class WarmUpTest {
 
     @Test
     void aBusyCompilerKeepsItCold() {
-        WarmUp rule = new WarmUp();
         rule.settledAfter(1.0, 0.30);
         assertThat(rule.settledAfter(1.0, 0.05)).as("5% of the round's CPU in the JIT compiler").isFalse();
         assertThat(rule.settledAfter(1.0, 0.049)).isTrue();
