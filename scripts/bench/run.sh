@@ -309,9 +309,9 @@ jit_ticks() {
 
 # warm_up NAME PID URL [wrk options...]: discarded loads at concurrency 16 in rounds, for at least $WARMUP and until
 # the CPU time the process spends per request settles (within $SETTLED_CHANGE_PERCENT% of the round before, with a
-# JVM's JIT compiler under $SETTLED_JIT_PERCENT% of the round's CPU), at most $WARMUP_MAX. A JVM is not warm after a fixed time: on two shared cores its
-# JIT compiler may need minutes, with plateaus on the way, and what it has not compiled yet would be measured as the
-# service's own cost.
+# JVM's JIT compiler under $SETTLED_JIT_PERCENT% of the round's CPU), at most $WARMUP_MAX. A JVM is not warm after a
+# fixed time: on two shared cores its JIT compiler may need minutes, with plateaus on the way, and what it has not
+# compiled yet would be measured as the service's own cost.
 warm_up() {
   local name=$1 pid=$2 url=$3
   shift 3
@@ -398,7 +398,8 @@ if has_part pipeline; then
 
   log "pipeline: $EVENTS events per run, broker alone then through analytics"
   profile_options=()
-  [ "$PROFILE" = 1 ] && profile_options=(--jfr-file "$(pwd)/$WORK/analytics-pipeline.jfr" --jfr-settings "$(jfr_settings)")
+  [ "$PROFILE" = 1 ] \
+    && profile_options=(--jfr-file "$(pwd)/$WORK/analytics-pipeline.jfr" --jfr-settings "$(jfr_settings)")
   java -jar "$BENCH_JAR" pipeline --events "$EVENTS" \
     --raw-amqp-uri "$(amqp_uri "$BROKER_VHOST")" --analytics-amqp-uri "$(amqp_uri "$ANALYTICS_VHOST")" \
     --analytics-db-url "$(jdbc_url "$ANALYTICS_DB")" --db-user "$PG_USER" \
@@ -407,7 +408,8 @@ if has_part pipeline; then
     --analytics-pid "$analytics_pid" --clock-ticks "$(getconf CLK_TCK)" \
     --warmup-min "$WARMUP" --warmup-max "$WARMUP_MAX" \
     --settled-change-percent "$SETTLED_CHANGE_PERCENT" --settled-jit-percent "$SETTLED_JIT_PERCENT" \
-    "${profile_options[@]}" >"$WORK/pipeline.txt" 2>"$WORK/pipeline.log" || fail "the pipeline benchmark failed; see $WORK/pipeline.log"
+    "${profile_options[@]}" >"$WORK/pipeline.txt" 2>"$WORK/pipeline.log" \
+    || fail "the pipeline benchmark failed; see $WORK/pipeline.log"
   grep -E '^(pipeline|machine)\.' "$WORK/pipeline.txt" >>"$RESULTS"
   if [ "$PROFILE" = 1 ]; then
     java -jar "$BENCH_JAR" jfr-summary --file "$WORK/analytics-pipeline.jfr" >"$WORK/analytics-pipeline-profile.txt"

@@ -40,8 +40,8 @@ final class Profile {
     private void jcmd(String... command) throws IOException, InterruptedException {
         List<String> line = new ArrayList<>(List.of("jcmd", Long.toString(pid)));
         line.addAll(List.of(command));
-        Process jcmd = new ProcessBuilder(line).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.INHERIT)
-                .start();
+        Process jcmd = new ProcessBuilder(line).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.INHERIT).start();
         if (!jcmd.waitFor(1, TimeUnit.MINUTES) || jcmd.exitValue() != 0) {
             throw new IOException(String.join(" ", line) + " failed");
         }

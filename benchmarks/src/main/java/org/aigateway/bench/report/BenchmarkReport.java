@@ -178,7 +178,7 @@ public final class BenchmarkReport {
         row("Pipeline", "analytics ÷ broker alone", number(ratio, 2) + "×",
                 "≥ " + number(GOAL_PIPELINE_RATIO, 1) + "×", verdict(ratio >= GOAL_PIPELINE_RATIO));
 
-        long published = results.has("pipeline.published") ? results.whole("pipeline.published") : events;
+        long published = results.whole("pipeline.published");
         long stored = results.whole("pipeline.stored_events");
         long ids = results.whole("pipeline.stored_published_ids");
         long total = results.whole("pipeline.total_requests");
@@ -200,24 +200,19 @@ public final class BenchmarkReport {
         if (runs < 2) {
             return "";
         }
-        return "; median of " + runs + " runs, " + number(results.number("pipeline." + side + "_min_per_s").orElse(0), 0)
-                + " to " + number(results.number("pipeline." + side + "_max_per_s").orElse(0), 0) + " " + unit;
+        return "; median of " + runs + " runs, "
+                + number(results.number("pipeline." + side + "_min_per_s").orElse(0), 0) + " to "
+                + number(results.number("pipeline." + side + "_max_per_s").orElse(0), 0) + " " + unit;
     }
 
     /** The analytics service's CPU time per timed event, and how it was warmed up. */
     private String analyticsCpuAndWarmUp() {
-        StringBuilder text = new StringBuilder();
-        results.number("pipeline.analytics_cpu_ms").ifPresent(ms -> text.append(" · analytics CPU ")
-                .append(number(ms, 3)).append(" ms/event"));
-        String rounds = results.text("pipeline.warmup_rounds", null);
-        if (rounds != null) {
-            text.append(" · after ").append(rounds).append(" warm-up round(s) of ")
-                    .append(number(results.whole("pipeline.warmup_events_per_round"), 0)).append(" events, ")
-                    .append(results.text("pipeline.warmup_seconds", "?")).append(" s")
-                    .append("true".equals(results.text("pipeline.warmup_settled", "true")) ? ""
-                            : " (CPU per event not settled)");
-        }
-        return text.toString();
+        return " · analytics CPU " + number(results.number("pipeline.analytics_cpu_ms").orElse(0), 3) + " ms/event"
+                + " · after " + results.text("pipeline.warmup_rounds", "?") + " warm-up round(s) of "
+                + number(results.whole("pipeline.warmup_events_per_round"), 0) + " events, "
+                + results.text("pipeline.warmup_seconds", "?") + " s"
+                + ("true".equals(results.text("pipeline.warmup_settled", "true")) ? ""
+                        : " (CPU per event not settled)");
     }
 
     private void streams() {
