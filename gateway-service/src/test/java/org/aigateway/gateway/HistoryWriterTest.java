@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -241,6 +242,53 @@ class HistoryWriterTest {
     }
 
     @Test
+    void rowsWrittenWholeAloneOrTogetherWithOrWithoutSessionsAreStoredAlike() {
+        // One row alone and several together, with and without sessions: each a form of the statement of its own.
+        List<List<String>> forms = List.of(Collections.singletonList(null), List.of("alone"),
+                Arrays.asList(null, null, null), Arrays.asList("a", null, "a"));
+        for (List<String> sessions : forms) {
+            String user = "user-" + UUID.randomUUID();
+            List<Pending> rows = new ArrayList<>();
+            List<RequestHistoryDao.Closing> closings = new ArrayList<>();
+            for (int i = 0; i < sessions.size(); i++) {
+                UUID id = UUID.randomUUID();
+                rows.add(pending(id, user, sessions.get(i)));
+                closings.add(new RequestHistoryDao.Closing(outcome(id, 10 + i, new BigDecimal("0.5")), events(2, user)));
+            }
+
+            Set<UUID> written = JDBI.withHandle(h -> RequestHistoryDao.recordAll(h, rows, closings));
+
+            assertThat(written).containsExactlyInAnyOrderElementsOf(rows.stream().map(Pending::id).toList());
+            for (int i = 0; i < rows.size(); i++) {
+                Pending row = rows.get(i);
+                Map<String, Object> stored = JDBI.withHandle(h -> h.createQuery("SELECT status, session_id, "
+                        + "request_data::text AS request, response_data::text AS response, prompt_tokens, "
+                        + "completion_tokens, total_tokens, cost, response_time_ms, created_at "
+                        + "FROM request_history WHERE id = :id").bind("id", row.id()).mapToMap().one());
+                Outcome outcome = closings.get(i).outcome();
+                assertThat(stored).containsEntry("status", "success").containsEntry("session_id", row.sessionId())
+                        .containsEntry("request", "{\"model\": \"mock-1\"}").containsEntry("response", "{}")
+                        .containsEntry("prompt_tokens", outcome.promptTokens())
+                        .containsEntry("completion_tokens", outcome.completionTokens())
+                        .containsEntry("total_tokens", outcome.totalTokens()).containsEntry("response_time_ms", 5L);
+                assertThat((BigDecimal) stored.get("cost")).isEqualByComparingTo("0.5");
+                assertThat(((Timestamp) stored.get("created_at")).toInstant()).isEqualTo(row.createdAt());
+            }
+            assertThat(rowsOf(user)).isEqualTo(rows.size());
+            assertThat(queuedFor(user)).isEqualTo(2L * rows.size());
+            Map<String, Object> counted = Map.of("sessions", sessions.stream().filter(s -> s != null).distinct().count(),
+                    "requests", sessions.stream().filter(s -> s != null).count());
+            assertThat(sessionTotalsOf(user)).isEqualTo(counted);
+            // Written again, nothing is stored, counted or queued twice.
+            Set<UUID> writtenAgain = JDBI.withHandle(h -> RequestHistoryDao.recordAll(h, rows, closings));
+            assertThat(writtenAgain).isEmpty();
+            assertThat(rowsOf(user)).isEqualTo(rows.size());
+            assertThat(queuedFor(user)).isEqualTo(2L * rows.size());
+            assertThat(sessionTotalsOf(user)).isEqualTo(counted);
+        }
+    }
+
+    @Test
     void aRequestWrittenWholeReopensItsEndedSessionAndAddsToIt() {
         String user = "user-" + UUID.randomUUID();
         UUID first = UUID.randomUUID();
@@ -398,6 +446,13 @@ class HistoryWriterTest {
         return JDBI.withHandle(h -> h.createQuery("SELECT status, ended_at, duration_ms, total_requests, "
                         + "total_tokens, total_cost FROM session_history WHERE user_id = :user AND session_id = :session")
                 .bind("user", user).bind("session", session).mapToMap().one());
+    }
+
+    /** How many sessions the user has and how many requests they count in all. */
+    private static Map<String, Object> sessionTotalsOf(String user) {
+        return JDBI.withHandle(h -> h.createQuery("SELECT count(*) AS sessions, "
+                        + "coalesce(sum(total_requests), 0)::bigint AS requests FROM session_history WHERE user_id = :user")
+                .bind("user", user).mapToMap().one());
     }
 
     private static long queuedFor(String user) {

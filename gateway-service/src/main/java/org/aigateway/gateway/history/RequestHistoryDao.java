@@ -18,6 +18,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -248,30 +249,60 @@ public interface RequestHistoryDao extends SqlObject {
      */
     static Set<UUID> recordAll(Handle handle, List<Pending> rows, List<Closing> closings) {
         List<Outcome> outcomes = closings.stream().map(Closing::outcome).toList();
-        return bindEvents(bindOutcomes(bindPending(handle.createQuery(RECORD_ALL), rows), outcomes), closings)
+        boolean sessions = rows.stream().anyMatch(row -> row.sessionId() != null);
+        return bindEvents(bindOutcomes(bindPending(handle.createQuery(recordAll(rows.size() == 1, sessions)), rows),
+                outcomes), closings)
                 .mapTo(UUID.class)
                 .collect(Collectors.toSet());
     }
 
-    String RECORD_ALL = "WITH recorded AS (INSERT INTO request_history (" + PENDING_COLUMNS + ", status, "
-            + "response_data, error_message, upstream_status, http_status, prompt_tokens, completion_tokens, "
-            + "total_tokens, cached_tokens, cache_creation_tokens, cost, response_time_ms, time_to_first_token_ms, "
-            + "completed_at) "
-            + "SELECT " + PENDING_VALUES + ", r.status, CAST(r.response AS jsonb), r.error_message, "
-            + "r.upstream_status, r.http_status, r.prompt_tokens, r.completion_tokens, r.total_tokens, "
-            + "r.cached_tokens, r.cache_creation_tokens, r.cost, r.response_time_ms, r.time_to_first_token_ms, now() "
-            + "FROM unnest(" + PENDING_ARRAYS + ", " + OUTCOME_ARRAYS + ") "
-            + "AS r(" + PENDING_COLUMNS + ", " + OUTCOME_COLUMNS + ") "
-            + "ON CONFLICT (id) DO NOTHING "
-            + "RETURNING id, user_id, session_id, created_at, completed_at, total_tokens, cost), "
-            + "counted AS (INSERT INTO session_history AS s (user_id, session_id, status, started_at, "
-            + "last_request_at, total_requests, total_tokens, total_cost) SELECT user_id, session_id, 'active', "
-            + "min(created_at), max(GREATEST(created_at, completed_at)), count(*), sum(total_tokens), sum(cost) "
-            + "FROM recorded "
-            + "WHERE session_id IS NOT NULL GROUP BY user_id, session_id ORDER BY user_id, session_id "
-            + SessionDao.RECORD_ON_CONFLICT + "), "
-            + queueEvents("recorded") + " "
-            + "SELECT id FROM recorded";
+    /**
+     * The statement {@link #recordAll(Handle, List, List)} runs. Every request of a quiet gateway is a statement of
+     * its own, so the statement is also made for that case: one row reads its values from the arrays' first elements,
+     * where unnesting them made PostgreSQL fill a tuple store per array; and rows without a session skip the session
+     * upsert, which PostgreSQL would otherwise set up for nothing. A single row without a session took about a fifth
+     * less of PostgreSQL's CPU so (median 0.39 ms against 0.48 ms with its commit, five alternating pgbench runs).
+     */
+    static String recordAll(boolean oneRow, boolean sessions) {
+        return oneRow ? (sessions ? RECORD_ONE : RECORD_ONE_WITHOUT_SESSION)
+                : (sessions ? RECORD_ALL : RECORD_ALL_WITHOUT_SESSIONS);
+    }
+
+    String RECORD_ALL = recordStatement("unnest(" + PENDING_ARRAYS + ", " + OUTCOME_ARRAYS + ")", true);
+    String RECORD_ALL_WITHOUT_SESSIONS = recordStatement("unnest(" + PENDING_ARRAYS + ", " + OUTCOME_ARRAYS + ")",
+            false);
+    String RECORD_ONE = recordStatement(firstElements(PENDING_ARRAYS + ", " + OUTCOME_ARRAYS), true);
+    String RECORD_ONE_WITHOUT_SESSION = recordStatement(firstElements(PENDING_ARRAYS + ", " + OUTCOME_ARRAYS), false);
+
+    /** The one row of the arrays' first elements, for {@code FROM}: {@code (SELECT (CAST(:ids AS uuid[]))[1], …)}. */
+    private static String firstElements(String arrays) {
+        return Arrays.stream(arrays.split(", "))
+                .map(array -> "(" + array + ")[1]")
+                .collect(Collectors.joining(", ", "(SELECT ", ")"));
+    }
+
+    private static String recordStatement(String rows, boolean sessions) {
+        return "WITH recorded AS (INSERT INTO request_history (" + PENDING_COLUMNS + ", status, "
+                + "response_data, error_message, upstream_status, http_status, prompt_tokens, completion_tokens, "
+                + "total_tokens, cached_tokens, cache_creation_tokens, cost, response_time_ms, time_to_first_token_ms, "
+                + "completed_at) "
+                + "SELECT " + PENDING_VALUES + ", r.status, CAST(r.response AS jsonb), r.error_message, "
+                + "r.upstream_status, r.http_status, r.prompt_tokens, r.completion_tokens, r.total_tokens, "
+                + "r.cached_tokens, r.cache_creation_tokens, r.cost, r.response_time_ms, r.time_to_first_token_ms, now() "
+                + "FROM " + rows + " AS r(" + PENDING_COLUMNS + ", " + OUTCOME_COLUMNS + ") "
+                + "ON CONFLICT (id) DO NOTHING "
+                + "RETURNING id, user_id, session_id, created_at, completed_at, total_tokens, cost), "
+                + (sessions
+                        ? "counted AS (INSERT INTO session_history AS s (user_id, session_id, status, started_at, "
+                        + "last_request_at, total_requests, total_tokens, total_cost) SELECT user_id, session_id, "
+                        + "'active', min(created_at), max(GREATEST(created_at, completed_at)), count(*), "
+                        + "sum(total_tokens), sum(cost) FROM recorded "
+                        + "WHERE session_id IS NOT NULL GROUP BY user_id, session_id ORDER BY user_id, session_id "
+                        + SessionDao.RECORD_ON_CONFLICT + "), "
+                        : "")
+                + queueEvents("recorded") + " "
+                + "SELECT id FROM recorded";
+    }
 
     /**
      * For rows {@link #closeAll} did not close: writes again, durably, those that are missing because a database
