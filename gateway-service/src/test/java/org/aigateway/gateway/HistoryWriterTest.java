@@ -253,8 +253,15 @@ class HistoryWriterTest {
             for (int i = 0; i < sessions.size(); i++) {
                 UUID id = UUID.randomUUID();
                 rows.add(pending(id, user, sessions.get(i)));
-                closings.add(new RequestHistoryDao.Closing(outcome(id, 10 + i, new BigDecimal("0.5")), events(2, user)));
+                closings.add(new RequestHistoryDao.Closing(outcome(id, 10 + i, new BigDecimal("0.5")),
+                        events(2, user)));
             }
+
+            boolean oneRow = rows.size() == 1;
+            boolean inSessions = sessions.stream().anyMatch(s -> s != null);
+            String statement = RequestHistoryDao.recordStatement(oneRow, inSessions);
+            assertThat(statement.contains("unnest(CAST(:ids AS uuid[])")).isEqualTo(!oneRow);
+            assertThat(statement.contains("INSERT INTO session_history")).isEqualTo(inSessions);
 
             Set<UUID> written = JDBI.withHandle(h -> RequestHistoryDao.recordAll(h, rows, closings));
 
@@ -276,8 +283,9 @@ class HistoryWriterTest {
             }
             assertThat(rowsOf(user)).isEqualTo(rows.size());
             assertThat(queuedFor(user)).isEqualTo(2L * rows.size());
-            Map<String, Object> counted = Map.of("sessions", sessions.stream().filter(s -> s != null).distinct().count(),
-                    "requests", sessions.stream().filter(s -> s != null).count());
+            List<String> named = sessions.stream().filter(s -> s != null).toList();
+            Map<String, Object> counted = Map.of("sessions", named.stream().distinct().count(),
+                    "requests", (long) named.size());
             assertThat(sessionTotalsOf(user)).isEqualTo(counted);
             // Written again, nothing is stored, counted or queued twice.
             Set<UUID> writtenAgain = JDBI.withHandle(h -> RequestHistoryDao.recordAll(h, rows, closings));
@@ -450,8 +458,8 @@ class HistoryWriterTest {
 
     /** How many sessions the user has and how many requests they count in all. */
     private static Map<String, Object> sessionTotalsOf(String user) {
-        return JDBI.withHandle(h -> h.createQuery("SELECT count(*) AS sessions, "
-                        + "coalesce(sum(total_requests), 0)::bigint AS requests FROM session_history WHERE user_id = :user")
+        return JDBI.withHandle(h -> h.createQuery("SELECT count(*) AS sessions, coalesce(sum(total_requests), 0)"
+                        + "::bigint AS requests FROM session_history WHERE user_id = :user")
                 .bind("user", user).mapToMap().one());
     }
 
