@@ -12,11 +12,16 @@ import org.aigateway.contracts.Topology;
 import org.aigateway.support.broker.BrokerConnection;
 import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.StatementContext;
+import org.jdbi.v3.core.statement.StatementCustomizer;
+import org.postgresql.PGStatement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,6 +46,19 @@ import java.util.concurrent.TimeUnit;
 public class OutboxRelay implements Managed {
     private static final Logger LOG = LoggerFactory.getLogger(OutboxRelay.class);
     private static final Duration MAX_REFUSED_BACKOFF = Duration.ofSeconds(5);
+    /**
+     * The relay's statements are planned on each execution, for the outbox as it is then. A plan its connection kept
+     * was made for the outbox as it was at the time, mostly empty: a read that scans and sorts the whole table, and a
+     * delete that scans it too. Should a backlog form later (the broker down, a burst), every round scanned all of it:
+     * under load at concurrency 64 a relay in that state published 2,800 events a second where the gateway queued
+     * 7,200, and a backlog of 60,000 rows grew to 190,000 within 30 s.
+     */
+    private static final StatementCustomizer PLANNED_EACH_TIME = new StatementCustomizer() {
+        @Override
+        public void beforeExecution(PreparedStatement statement, StatementContext context) throws SQLException {
+            statement.unwrap(PGStatement.class).setPrepareThreshold(0);
+        }
+    };
 
     private record InFlight(long txid, long outboxId, UUID eventId, long publishedNanos) {
     }
@@ -58,6 +76,8 @@ public class OutboxRelay implements Managed {
     private final BlockingQueue<InFlight> confirmed = new LinkedBlockingQueue<>();
     private final Set<UUID> returned = ConcurrentHashMap.newKeySet();
     private final Semaphore wakeUp = new Semaphore(0);
+    /** Released by the broker's confirms, which the relay waits for instead of new rows while its window is full. */
+    private final Semaphore confirmsArrived = new Semaphore(0);
     private final Meter published;
     private final Meter confirmedMeter;
     private final Meter nacked;
@@ -123,6 +143,7 @@ public class OutboxRelay implements Managed {
     public void stop() throws InterruptedException {
         running = false;
         wakeUp();
+        confirmsArrived.release();
         if (thread != null) {
             thread.join(10_000);
         }
@@ -140,7 +161,14 @@ public class OutboxRelay implements Managed {
     private void run() {
         while (running) {
             try {
-                if (!relayOnce() && wakeUp.tryAcquire(pollInterval.toMillis(), TimeUnit.MILLISECONDS)) {
+                if (relayOnce()) {
+                    continue;
+                }
+                if (inFlightIds.size() >= window) {
+                    // A backlog filled the window: what comes next is a confirm, which frees room at once. The
+                    // batch delay, there to gather new rows, would hold the backlog up once for every window.
+                    confirmsArrived.tryAcquire(pollInterval.toMillis(), TimeUnit.MILLISECONDS);
+                } else if (wakeUp.tryAcquire(pollInterval.toMillis(), TimeUnit.MILLISECONDS)) {
                     Thread.sleep(batchDelay.toMillis());
                 }
             } catch (InterruptedException e) {
@@ -274,6 +302,7 @@ public class OutboxRelay implements Managed {
     private OutboxDao outbox() {
         if (outbox == null) {
             handle = jdbi.open();
+            handle.addCustomizer(PLANNED_EACH_TIME);
             outbox = handle.attach(OutboxDao.class);
         }
         return outbox;
@@ -334,9 +363,8 @@ public class OutboxRelay implements Managed {
             }
         }
         settled.clear();
-        // Confirms free room in the window; with it half full, get more out without waiting for the next request.
-        if (inFlightIds.size() >= window / 2) {
-            wakeUp();
+        if (confirmsArrived.availablePermits() == 0) {
+            confirmsArrived.release();
         }
     }
 

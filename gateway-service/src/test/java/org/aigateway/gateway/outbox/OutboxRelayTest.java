@@ -34,6 +34,7 @@ class OutboxRelayTest {
     private static final TestDatabase DB = TestDatabase.migrated("gateway_outbox_relay", GatewayApplication.CHANGELOG);
     private static final TestVhost VHOST = TestVhost.create("outbox_relay");
     private static final String ROUTING_KEY = Topology.routingKey(Topology.PERFORMANCE_QUEUE);
+    private static final String RELAY_PLANS_TEST = "outbox-relay-plans-test";
 
     private static Jdbi jdbi;
     private static OutboxDao outbox;
@@ -112,6 +113,95 @@ class OutboxRelayTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> {
             written.removeAll(takePublished());
             return written.isEmpty();
+        });
+    }
+
+    @Test
+    void aBacklogLargerThanTheConfirmWindowGoesOutWithoutWaitingTheBatchDelayBetweenWindows() throws Exception {
+        relayUntilOutboxIsEmpty();
+        takePublished();
+        List<String> written = new ArrayList<>();
+        for (int i = 0; i < 60; i++) {
+            written.add(insertEvent().toString());
+        }
+        // Fifteen windows' worth. Were the relay to wait the batch delay whenever its window is full, as it does
+        // after a wake-up for new rows, the backlog would take at least ten seconds to go out.
+        OutboxRelayFactory settings = new OutboxRelayFactory();
+        settings.setConfirmWindow(4);
+        settings.setBatchSize(4);
+        settings.setBatchDelay(io.dropwizard.util.Duration.seconds(1));
+        settings.setPollInterval(io.dropwizard.util.Duration.seconds(1));
+        OutboxRelay onItsThread = new OutboxRelay(jdbi, broker, settings, new MetricRegistry());
+        onItsThread.start();
+        try {
+            await().atMost(Duration.ofSeconds(5)).until(() -> outbox.countUnsent() == 0);
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                written.removeAll(takePublished());
+                return written.isEmpty();
+            });
+        } finally {
+            onItsThread.stop();
+            jdbi.useHandle(handle -> handle.execute("DELETE FROM outbox"));
+            takePublished();
+        }
+    }
+
+    @Test
+    void aBacklogThatFormsAfterTheRelayStartedIsNotReadByScanningTheOutbox() throws Exception {
+        relayUntilOutboxIsEmpty();
+        takePublished();
+        OutboxRelayFactory settings = new OutboxRelayFactory();
+        settings.setBatchSize(200);
+        settings.setConfirmWindow(100_000);
+        // Its connection plans as the gateway's do (config/gateway.yml): once, for any values.
+        Jdbi genericPlans = Jdbi.create(DB.url() + "?ApplicationName=" + RELAY_PLANS_TEST
+                        + "&options=-c%20plan_cache_mode%3Dforce_generic_plan", DB.user(), DB.password())
+                .installPlugin(new SqlObjectPlugin())
+                .installPlugin(new PostgresPlugin());
+        MetricRegistry metrics = new MetricRegistry();
+        OutboxRelay ownConnection = new OutboxRelay(genericPlans, broker, settings, metrics);
+        int backlog = 10_000;
+        long rowsScannedBefore;
+        try {
+            // Rounds on an empty outbox first, as autovacuum leaves one the relay keeps up with: a connection that
+            // kept its plans would keep ones made for it.
+            jdbi.useHandle(handle -> handle.execute("VACUUM ANALYZE outbox"));
+            for (int round = 0; round < 10; round++) {
+                ownConnection.relayOnce();
+            }
+            rowsScannedBefore = outboxRowsScanned();
+            jdbi.useHandle(handle -> handle.execute("INSERT INTO outbox (event_id, routing_key, payload) "
+                    + "SELECT gen_random_uuid(), ?, repeat('x', 500) FROM generate_series(1, ?)", ROUTING_KEY, backlog));
+            await().atMost(Duration.ofSeconds(60)).pollInSameThread().pollInterval(Duration.ofMillis(10)).until(() -> {
+                ownConnection.relayOnce();
+                return metrics.meter("outbox.confirmed").getCount() == backlog;
+            });
+            ownConnection.relayOnce();
+        } finally {
+            ownConnection.stop();
+            jdbi.useHandle(handle -> handle.execute("DELETE FROM outbox"));
+            try (Channel channel = observer.createChannel()) {
+                channel.queuePurge(Topology.PERFORMANCE_QUEUE);
+            }
+        }
+        // A backend reports what it scanned as it exits, if not before.
+        await().atMost(Duration.ofSeconds(10)).until(() -> jdbi.withHandle(handle -> handle.createQuery(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
+                .bind("name", RELAY_PLANS_TEST).mapTo(Long.class).one()) == 0);
+        Thread.sleep(500);
+
+        // Fifty reads of 200 rows through the index read none by scanning; scanning the outbox for each of them
+        // would read about 250,000.
+        assertThat(outboxRowsScanned() - rowsScannedBefore).isLessThan(backlog);
+    }
+
+    /** Rows of the outbox read by sequential scans so far, as the backends that reported them counted. */
+    private static long outboxRowsScanned() {
+        return jdbi.withHandle(handle -> {
+            handle.execute("SELECT pg_stat_clear_snapshot()");
+            return handle.createQuery("SELECT seq_tup_read FROM pg_stat_user_tables WHERE relname = 'outbox'")
+                    .mapTo(Long.class)
+                    .one();
         });
     }
 
