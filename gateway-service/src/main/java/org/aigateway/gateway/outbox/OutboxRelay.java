@@ -47,13 +47,16 @@ public class OutboxRelay implements Managed {
     private static final Logger LOG = LoggerFactory.getLogger(OutboxRelay.class);
     private static final Duration MAX_REFUSED_BACKOFF = Duration.ofSeconds(5);
     /**
-     * The relay's statements are planned on each execution, for the outbox as it is then. A plan its connection kept
-     * was made for the outbox as it was at the time, mostly empty: a read that scans and sorts the whole table, and a
-     * delete that scans it too. Should a backlog form later (the broker down, a burst), every round scanned all of it:
-     * under load at concurrency 64 a relay in that state published 2,800 events a second where the gateway queued
-     * 7,200, and a backlog of 60,000 rows grew to 190,000 within 30 s.
+     * Keeps the relay's statements from being prepared on the server, so that each execution is planned for the
+     * outbox as it is then. The driver prepares a statement on the server after five executions, and the gateway's
+     * connections keep one plan for any values (config/gateway.yml): made while the outbox was empty, as it mostly
+     * is, that plan scans and sorts the whole table for each read, and scans it for each delete. Should a backlog form
+     * later (the broker down, a burst), every round scanned all of it: under load at concurrency 64 a relay in that
+     * state published 2,800 events a second where the gateway queued 7,200, and a backlog of 60,000 rows grew to
+     * 190,000 within 30 s. Set on the statements rather than the session, it ends with the relay's handle; no other
+     * code runs these statements on the connection.
      */
-    private static final StatementCustomizer PLANNED_EACH_TIME = new StatementCustomizer() {
+    private static final StatementCustomizer NOT_SERVER_PREPARED = new StatementCustomizer() {
         @Override
         public void beforeExecution(PreparedStatement statement, StatementContext context) throws SQLException {
             statement.unwrap(PGStatement.class).setPrepareThreshold(0);
@@ -165,8 +168,8 @@ public class OutboxRelay implements Managed {
                     continue;
                 }
                 if (inFlightIds.size() >= window) {
-                    // A backlog filled the window: what comes next is a confirm, which frees room at once. The
-                    // batch delay, there to gather new rows, would hold the backlog up once for every window.
+                    // A backlog filled the window: it waits for confirms, which free room at once, or for the poll.
+                    // The batch delay, there to gather new rows, would hold the backlog up once for every window.
                     confirmsArrived.tryAcquire(pollInterval.toMillis(), TimeUnit.MILLISECONDS);
                 } else if (wakeUp.tryAcquire(pollInterval.toMillis(), TimeUnit.MILLISECONDS)) {
                     Thread.sleep(batchDelay.toMillis());
@@ -183,7 +186,10 @@ public class OutboxRelay implements Managed {
         }
     }
 
-    /** One round of work; returns whether more may be waiting, otherwise the relay waits for a wake-up or the poll. */
+    /**
+     * One round of work; returns whether more may be waiting. Otherwise the relay waits for a wake-up or the poll, or,
+     * with its confirm window full, for confirms or the poll.
+     */
     boolean relayOnce() throws Exception {
         if (databaseWentBack()) {
             LOG.warn("The outbox's database was restarted, restored or replaced, or its transaction ids went back "
@@ -302,7 +308,7 @@ public class OutboxRelay implements Managed {
     private OutboxDao outbox() {
         if (outbox == null) {
             handle = jdbi.open();
-            handle.addCustomizer(PLANNED_EACH_TIME);
+            handle.addCustomizer(NOT_SERVER_PREPARED);
             outbox = handle.attach(OutboxDao.class);
         }
         return outbox;
@@ -344,7 +350,10 @@ public class OutboxRelay implements Managed {
             returned.add(UUID.fromString(returnedMessage.getProperties().getMessageId()));
         });
         // A recovered channel restarts its sequence numbers and loses pending confirms: start over with a new one.
-        opened.addShutdownListener(cause -> channelBroken = true);
+        opened.addShutdownListener(cause -> {
+            channelBroken = true;
+            confirmsArrived.release();
+        });
         channelBroken = false;
         channel = opened;
     }

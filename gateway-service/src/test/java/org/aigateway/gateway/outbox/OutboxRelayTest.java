@@ -27,14 +27,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The relay driven round by round on the test's thread, against a real database and broker: what it publishes and
- * deletes, and that rows it is positioned past still go out once the database's transaction ids went back.
+ * The relay against a real database and broker, mostly driven round by round on the test's thread: what it publishes
+ * and deletes, that rows it is positioned past still go out once the database's transaction ids went back, and that a
+ * backlog goes out at the pace of the broker's confirms and without scanning the outbox.
  */
 class OutboxRelayTest {
     private static final TestDatabase DB = TestDatabase.migrated("gateway_outbox_relay", GatewayApplication.CHANGELOG);
     private static final TestVhost VHOST = TestVhost.create("outbox_relay");
     private static final String ROUTING_KEY = Topology.routingKey(Topology.PERFORMANCE_QUEUE);
-    private static final String RELAY_PLANS_TEST = "outbox-relay-plans-test";
+    private static final String RELAY_APPLICATION_NAME = "outbox-relay-plans-test";
 
     private static Jdbi jdbi;
     private static OutboxDao outbox;
@@ -131,8 +132,8 @@ class OutboxRelayTest {
         settings.setBatchSize(4);
         settings.setBatchDelay(io.dropwizard.util.Duration.seconds(1));
         settings.setPollInterval(io.dropwizard.util.Duration.seconds(1));
-        OutboxRelay onItsThread = new OutboxRelay(jdbi, broker, settings, new MetricRegistry());
-        onItsThread.start();
+        OutboxRelay threadedRelay = new OutboxRelay(jdbi, broker, settings, new MetricRegistry());
+        threadedRelay.start();
         try {
             await().atMost(Duration.ofSeconds(5)).until(() -> outbox.countUnsent() == 0);
             await().atMost(Duration.ofSeconds(10)).until(() -> {
@@ -140,7 +141,7 @@ class OutboxRelayTest {
                 return written.isEmpty();
             });
         } finally {
-            onItsThread.stop();
+            threadedRelay.stop();
             jdbi.useHandle(handle -> handle.execute("DELETE FROM outbox"));
             takePublished();
         }
@@ -154,45 +155,50 @@ class OutboxRelayTest {
         settings.setBatchSize(200);
         settings.setConfirmWindow(100_000);
         // Its connection plans as the gateway's do (config/gateway.yml): once, for any values.
-        Jdbi genericPlans = Jdbi.create(DB.url() + "?ApplicationName=" + RELAY_PLANS_TEST
+        Jdbi genericPlans = Jdbi.create(DB.url() + "?ApplicationName=" + RELAY_APPLICATION_NAME
                         + "&options=-c%20plan_cache_mode%3Dforce_generic_plan", DB.user(), DB.password())
                 .installPlugin(new SqlObjectPlugin())
                 .installPlugin(new PostgresPlugin());
         MetricRegistry metrics = new MetricRegistry();
-        OutboxRelay ownConnection = new OutboxRelay(genericPlans, broker, settings, metrics);
+        OutboxRelay relayWithGenericPlans = new OutboxRelay(genericPlans, broker, settings, metrics);
         int backlog = 10_000;
         long rowsScannedBefore;
         try {
-            // Rounds on an empty outbox first, as autovacuum leaves one the relay keeps up with: a connection that
-            // kept its plans would keep ones made for it.
+            // Rows sent one at a time first, with the outbox as autovacuum leaves one the relay keeps up with: a
+            // connection that kept its plans for reading and deleting would keep ones made for an empty table.
             jdbi.useHandle(handle -> handle.execute("VACUUM ANALYZE outbox"));
-            for (int round = 0; round < 10; round++) {
-                ownConnection.relayOnce();
+            for (int row = 1; row <= 8; row++) {
+                insertEvent();
+                relayUntilConfirmed(relayWithGenericPlans, metrics, row);
+                relayWithGenericPlans.relayOnce();
             }
             rowsScannedBefore = outboxRowsScanned();
             jdbi.useHandle(handle -> handle.execute("INSERT INTO outbox (event_id, routing_key, payload) "
                     + "SELECT gen_random_uuid(), ?, repeat('x', 500) FROM generate_series(1, ?)", ROUTING_KEY, backlog));
-            await().atMost(Duration.ofSeconds(60)).pollInSameThread().pollInterval(Duration.ofMillis(10)).until(() -> {
-                ownConnection.relayOnce();
-                return metrics.meter("outbox.confirmed").getCount() == backlog;
-            });
-            ownConnection.relayOnce();
+            relayUntilConfirmed(relayWithGenericPlans, metrics, 8 + backlog);
         } finally {
-            ownConnection.stop();
+            relayWithGenericPlans.stop();
             jdbi.useHandle(handle -> handle.execute("DELETE FROM outbox"));
             try (Channel channel = observer.createChannel()) {
                 channel.queuePurge(Topology.PERFORMANCE_QUEUE);
             }
         }
-        // A backend reports what it scanned as it exits, if not before.
+        // A backend reports what it scanned as it exits, before it leaves pg_stat_activity, if not before.
         await().atMost(Duration.ofSeconds(10)).until(() -> jdbi.withHandle(handle -> handle.createQuery(
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = :name")
-                .bind("name", RELAY_PLANS_TEST).mapTo(Long.class).one()) == 0);
-        Thread.sleep(500);
+                .bind("name", RELAY_APPLICATION_NAME).mapTo(Long.class).one()) == 0);
 
         // Fifty reads of 200 rows through the index read none by scanning; scanning the outbox for each of them
         // would read about 250,000.
         assertThat(outboxRowsScanned() - rowsScannedBefore).isLessThan(backlog);
+    }
+
+    /** Runs the relay's rounds until the broker has confirmed this many messages in all. */
+    private static void relayUntilConfirmed(OutboxRelay relay, MetricRegistry metrics, long confirmed) {
+        await().atMost(Duration.ofSeconds(60)).pollInSameThread().pollInterval(Duration.ofMillis(10)).until(() -> {
+            relay.relayOnce();
+            return metrics.meter("outbox.confirmed").getCount() == confirmed;
+        });
     }
 
     /** Rows of the outbox read by sequential scans so far, as the backends that reported them counted. */
