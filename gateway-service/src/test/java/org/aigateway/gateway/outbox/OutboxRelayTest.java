@@ -99,10 +99,7 @@ class OutboxRelayTest {
     void aRoundsPublishesLeaveTogether() throws Exception {
         relayUntilOutboxIsEmpty();
         takePublished();
-        List<String> written = new ArrayList<>();
-        for (int i = 0; i < 40; i++) {
-            written.add(insertEvent().toString());
-        }
+        List<String> written = insertEvents(40);
 
         int before = SOCKETS.writes();
         relay.relayOnce();
@@ -111,20 +108,14 @@ class OutboxRelayTest {
 
         // One socket write per message would be 40; these small ones fill the client's 8 KiB buffer about once.
         assertThat(writes).isBetween(1, 3);
-        await().atMost(Duration.ofSeconds(10)).until(() -> {
-            written.removeAll(takePublished());
-            return written.isEmpty();
-        });
+        awaitPublished(written);
     }
 
     @Test
     void aBacklogLargerThanTheConfirmWindowGoesOutWithoutWaitingTheBatchDelayBetweenWindows() throws Exception {
         relayUntilOutboxIsEmpty();
         takePublished();
-        List<String> written = new ArrayList<>();
-        for (int i = 0; i < 60; i++) {
-            written.add(insertEvent().toString());
-        }
+        List<String> written = insertEvents(60);
         // Fifteen windows' worth. Were the relay to wait the batch delay whenever its window is full, as it does
         // after a wake-up for new rows, the backlog would take at least ten seconds to go out.
         OutboxRelayFactory settings = new OutboxRelayFactory();
@@ -136,10 +127,7 @@ class OutboxRelayTest {
         threadedRelay.start();
         try {
             await().atMost(Duration.ofSeconds(5)).until(() -> outbox.countUnsent() == 0);
-            await().atMost(Duration.ofSeconds(10)).until(() -> {
-                written.removeAll(takePublished());
-                return written.isEmpty();
-            });
+            awaitPublished(written);
         } finally {
             threadedRelay.stop();
             jdbi.useHandle(handle -> handle.execute("DELETE FROM outbox"));
@@ -191,6 +179,24 @@ class OutboxRelayTest {
         // Fifty reads of 200 rows through the index read none by scanning; scanning the outbox for each of them
         // would read about 250,000.
         assertThat(outboxRowsScanned() - rowsScannedBefore).isLessThan(backlog);
+    }
+
+    /** Inserts this many events and returns their ids. */
+    private static List<String> insertEvents(int count) {
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            ids.add(insertEvent().toString());
+        }
+        return ids;
+    }
+
+    /** Waits until each of these events has been taken off the queue. */
+    private static void awaitPublished(List<String> ids) {
+        List<String> missing = new ArrayList<>(ids);
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            missing.removeAll(takePublished());
+            return missing.isEmpty();
+        });
     }
 
     /** Runs the relay's rounds until the broker has confirmed this many messages in all. */
