@@ -129,8 +129,13 @@ public class OutboxRelay implements Managed {
 
     /** Asks the relay to look at the outbox now instead of at its next poll. */
     public void wakeUp() {
-        if (wakeUp.availablePermits() == 0) {
-            wakeUp.release();
+        signal(wakeUp);
+    }
+
+    /** Gives the relay a permit to wake up with, unless one is waiting already: one wake-up serves any number. */
+    private static void signal(Semaphore semaphore) {
+        if (semaphore.availablePermits() == 0) {
+            semaphore.release();
         }
     }
 
@@ -146,7 +151,7 @@ public class OutboxRelay implements Managed {
     public void stop() throws InterruptedException {
         running = false;
         wakeUp();
-        confirmsArrived.release();
+        signal(confirmsArrived);
         if (thread != null) {
             thread.join(10_000);
         }
@@ -352,7 +357,7 @@ public class OutboxRelay implements Managed {
         // A recovered channel restarts its sequence numbers and loses pending confirms: start over with a new one.
         opened.addShutdownListener(cause -> {
             channelBroken = true;
-            confirmsArrived.release();
+            signal(confirmsArrived);
         });
         channelBroken = false;
         channel = opened;
@@ -372,9 +377,7 @@ public class OutboxRelay implements Managed {
             }
         }
         settled.clear();
-        if (confirmsArrived.availablePermits() == 0) {
-            confirmsArrived.release();
-        }
+        signal(confirmsArrived);
     }
 
     private Map<Long, InFlight> subMapOf(long sequence) {
