@@ -33,6 +33,8 @@ HISTORY_ROWS=${BENCH_HISTORY_ROWS:-$default_rows}
 HISTORY_USERS=${BENCH_HISTORY_USERS:-1000}
 GATEWAY_HEAP=${BENCH_GATEWAY_HEAP:-512m}
 PARTS=${BENCH_PARTS:-chat streams history pipeline}
+# The concurrency of the added-p99 goal, at which the chat part also samples where a gateway request's time goes.
+CORE_WAITS_CONCURRENCY=16
 PROFILE=${BENCH_PROFILE:-0}
 PORT_BASE=${BENCH_PORT_BASE:-19100}
 # When a JVM counts as warm (the chat targets and the analytics service): a round's CPU time per request or event
@@ -275,6 +277,31 @@ wrk_run() {
     "$WORK/wrk-$name.txt") ms, p99 $(sed -n "s/^$name\.p99_ms=//p" "$WORK/wrk-$name.txt") ms"
 }
 
+# core_waits TARGET PID CONCURRENCY URL [wrk options...]: one more load of a target with every thread of the machine's
+# busy processes sampled: how long each ran and how long each waited for a core (CoreWaits), results as
+# cores.TARGET.cCONCURRENCY.*. Sampling reads a few hundred files five times a second, so the measured loads are not
+# sampled. The sampler starts after wrk and stops before it, so only loaded seconds are counted.
+core_waits() {
+  local target=$1 pid=$2 c=$3 url=$4 name processes rabbit postmaster load_job wrk_pid
+  shift 4
+  name=cores.$target.c$c
+  wrk_load "$name" "$c" "$DURATION" "$url" "$@" &
+  load_job=$!
+  sleep 1
+  wrk_pid=$(pgrep -n -x wrk) || fail "wrk for $name did not start"
+  processes="$target=$pid upstream=$upstream_pid drain=$drain_pid wrk=$wrk_pid"
+  # PostgreSQL and RabbitMQ are sampled when they run on this machine.
+  postmaster=$(pgrep -o -x postgres) && processes+=" postgres=+$postmaster"
+  rabbit=$(pgrep -d , -f beam.smp) && processes+=" rabbitmq=$rabbit"
+  java -jar "$BENCH_JAR" core-waits --prefix "$name" --processes "$processes" \
+    --duration "$(($(millis "$DURATION") - 2000))ms" >"$WORK/$name.txt" 2>>"$WORK/$name.log" \
+    || fail "sampling $name failed; see $WORK/$name.log"
+  wait "$load_job" || fail "wrk $name failed; see $WORK/wrk-$name.txt"
+  grep "^$name\." "$WORK/wrk-$name.txt" "$WORK/$name.txt" --no-filename >>"$RESULTS"
+  log "  $name: $(sed -n "s/^$name\.rps=//p" "$WORK/wrk-$name.txt") req/s while sampled; cores idle" \
+    "$(sed -n "s/^$name\.idle_percent=//p" "$WORK/$name.txt")%"
+}
+
 # JFR's "profile" settings without JDBI's own statement events: while recording, JDBI would describe every statement
 # and its bound values (request JSON included) as an event, a cost the service does not have otherwise.
 jfr_settings() {
@@ -447,6 +474,7 @@ if has_part chat || has_part streams || has_part history; then
   wait_for_http "http://127.0.0.1:$GATEWAY_ADMIN_PORT/healthcheck" gateway "$gateway_pid"
   # Takes the gateway's events off its queues as analytics would, so the relay publishes at production pace.
   start drain java -Xmx256m -jar "$BENCH_JAR" drain --amqp-uri "$(amqp_uri "$GATEWAY_VHOST")"
+  drain_pid=$started
   log "gateway up (database $GATEWAY_DB, vhost $GATEWAY_VHOST, heap -Xmx$GATEWAY_HEAP)"
 fi
 
@@ -464,6 +492,9 @@ if has_part chat; then
 
   load_series direct "$upstream_pid" "http://127.0.0.1:$UPSTREAM_PORT/v1/chat/completions" -H "Authorization: Bearer $UPSTREAM_KEY"
   load_series gateway "$gateway_pid" "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" -H "Authorization: Bearer $CHAT_KEY"
+  # Where a request's time goes at the added-p99 goal's concurrency, after the measured loads and apart from them.
+  core_waits gateway "$gateway_pid" "$CORE_WAITS_CONCURRENCY" "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" \
+    -H "Authorization: Bearer $CHAT_KEY"
   # Every request's events must get out too: what the relay had not yet published when the load stopped.
   curl -fs "http://127.0.0.1:$GATEWAY_ADMIN_PORT/metrics" >"$WORK/gateway-metrics-after-gateway-runs.json" || true
   record chat.gateway.outbox_backlog "$(sed -n 's/.*"outbox.backlog":{"value":\([0-9]*\)}.*/\1/p' \

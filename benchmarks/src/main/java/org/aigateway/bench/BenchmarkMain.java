@@ -30,6 +30,7 @@ public final class BenchmarkMain {
             case "streams" -> StreamBenchmark.run(options);
             case "jfr-summary" -> JfrSummary.run(options);
             case "report" -> BenchmarkReport.run(options);
+            case "core-waits" -> CoreWaits.run(options);
             default -> {
                 usage();
                 System.exit(2);
@@ -38,6 +39,6 @@ public final class BenchmarkMain {
     }
 
     private static void usage() {
-        System.err.println("usage: java -jar benchmarks.jar upstream|drain|pipeline|streams|jfr-summary|report --option value ...");
+        System.err.println("usage: java -jar benchmarks.jar upstream|drain|pipeline|streams|jfr-summary|report|core-waits --option value ...");
     }
 }
