@@ -277,29 +277,37 @@ wrk_run() {
     "$WORK/wrk-$name.txt") ms, p99 $(sed -n "s/^$name\.p99_ms=//p" "$WORK/wrk-$name.txt") ms"
 }
 
-# core_waits TARGET PID CONCURRENCY URL [wrk options...]: one more load of a target with every thread of the machine's
-# busy processes sampled: how long each ran and how long each waited for a core (CoreWaits), results as
-# cores.TARGET.cCONCURRENCY.*. Sampling reads a few hundred files five times a second, so the measured loads are not
-# sampled. The sampler starts after wrk and stops before it, so only loaded seconds are counted.
+# core_waits TARGET PID CONCURRENCY URL [wrk options...]: one more load of a target, after a settle run, with every
+# thread of the machine's busy processes sampled: how long each ran and how long each waited for a core (CoreWaits),
+# results as cores.TARGET.cCONCURRENCY.*. Sampling reads a few hundred files five times a second, so the measured
+# loads are not sampled. The sampler stops when wrk ends, leaving out the interval it ended in.
 core_waits() {
-  local target=$1 pid=$2 c=$3 url=$4 name processes rabbit postmaster load_job wrk_pid
+  local target=$1 pid=$2 c=$3 url=$4 name processes rabbit postmaster load_job wrk_pid=
   shift 4
   name=cores.$target.c$c
+  wrk_load "settle.$name" "$c" "$SETTLE" "$url" "$@"
   wrk_load "$name" "$c" "$DURATION" "$url" "$@" &
   load_job=$!
-  sleep 1
-  wrk_pid=$(pgrep -n -x wrk) || fail "wrk for $name did not start"
-  processes="$target=$pid upstream=$upstream_pid drain=$drain_pid wrk=$wrk_pid"
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    wrk_pid=$(pgrep -P "$load_job" -x wrk) && break
+    sleep 0.2
+  done
+  [ -n "$wrk_pid" ] || { kill "$load_job" 2>/dev/null; fail "wrk for $name did not start"; }
+  processes="$target=$pid"
   # PostgreSQL and RabbitMQ are sampled when they run on this machine.
   postmaster=$(pgrep -o -x postgres) && processes+=" postgres=+$postmaster"
-  rabbit=$(pgrep -d , -f beam.smp) && processes+=" rabbitmq=$rabbit"
-  java -jar "$BENCH_JAR" core-waits --prefix "$name" --processes "$processes" \
-    --duration "$(($(millis "$DURATION") - 2000))ms" >"$WORK/$name.txt" 2>>"$WORK/$name.log" \
-    || fail "sampling $name failed; see $WORK/$name.log"
+  rabbit=$(pgrep -o -x beam.smp) && processes+=" rabbitmq=$rabbit"
+  processes+=" upstream=$upstream_pid drain=$drain_pid wrk=$wrk_pid"
+  if ! java -jar "$BENCH_JAR" core-waits --prefix "$name" --processes "$processes" --while-running "$wrk_pid" \
+      >"$WORK/$name.txt" 2>>"$WORK/$name.log"; then
+    kill "$wrk_pid" 2>/dev/null
+    fail "sampling $name failed; see $WORK/$name.log"
+  fi
   wait "$load_job" || fail "wrk $name failed; see $WORK/wrk-$name.txt"
-  grep "^$name\." "$WORK/wrk-$name.txt" "$WORK/$name.txt" --no-filename >>"$RESULTS"
-  log "  $name: $(sed -n "s/^$name\.rps=//p" "$WORK/wrk-$name.txt") req/s while sampled; cores idle" \
-    "$(sed -n "s/^$name\.idle_percent=//p" "$WORK/$name.txt")%"
+  grep -h "^$name\." "$WORK/wrk-$name.txt" "$WORK/$name.txt" >>"$RESULTS" || fail "$name printed no figures"
+  record config.core_waits_concurrency "$c"
+  log "  $name: $(sed -n "s/^$name\.rps=//p" "$WORK/wrk-$name.txt") req/s; cores idle" \
+    "$(sed -n "s/^$name\.idle_percent=//p" "$WORK/$name.txt")% while sampled"
 }
 
 # JFR's "profile" settings without JDBI's own statement events: while recording, JDBI would describe every statement
@@ -492,16 +500,12 @@ if has_part chat; then
 
   load_series direct "$upstream_pid" "http://127.0.0.1:$UPSTREAM_PORT/v1/chat/completions" -H "Authorization: Bearer $UPSTREAM_KEY"
   load_series gateway "$gateway_pid" "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" -H "Authorization: Bearer $CHAT_KEY"
-  # Where a request's time goes at the added-p99 goal's concurrency, after the measured loads and apart from them.
-  core_waits gateway "$gateway_pid" "$CORE_WAITS_CONCURRENCY" "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" \
-    -H "Authorization: Bearer $CHAT_KEY"
   # Every request's events must get out too: what the relay had not yet published when the load stopped.
   curl -fs "http://127.0.0.1:$GATEWAY_ADMIN_PORT/metrics" >"$WORK/gateway-metrics-after-gateway-runs.json" || true
   record chat.gateway.outbox_backlog "$(sed -n 's/.*"outbox.backlog":{"value":\([0-9]*\)}.*/\1/p' \
     "$WORK/gateway-metrics-after-gateway-runs.json")"
   load_series portkey "$portkey_pid" "http://127.0.0.1:$PORTKEY_PORT/v1/chat/completions" -H "Authorization: Bearer $UPSTREAM_KEY" \
     -H "x-portkey-provider: openai" -H "x-portkey-custom-host: http://127.0.0.1:$UPSTREAM_PORT/v1"
-  unset WRK_BODY_FILE
   stop "$portkey_pid"
   curl -fs "http://127.0.0.1:$GATEWAY_ADMIN_PORT/metrics" >"$WORK/gateway-metrics-after-chat.json" || true
   # Which of the chat part's rows were written whole (their requests ended within history.pendingRowDelay) and which
@@ -521,6 +525,12 @@ if has_part chat; then
     record postgres.commit_ms "$(sed -n 's/^latency average = \([0-9.]*\) ms$/\1/p' "$WORK/commit-probe.txt")"
     log "  PostgreSQL one-row commit: $(sed -n 's/^latency average = //p' "$WORK/commit-probe.txt") on average"
   fi
+
+  # Where a request's time goes at the added-p99 goal's concurrency, apart from the measured loads and after every
+  # figure taken from them.
+  core_waits gateway "$gateway_pid" "$CORE_WAITS_CONCURRENCY" "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" \
+    -H "Authorization: Bearer $CHAT_KEY"
+  unset WRK_BODY_FILE
 fi
 
 # ------------------------------------------------------------------------------------------------ 3. streams at once

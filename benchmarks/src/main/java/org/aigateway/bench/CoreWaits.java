@@ -15,33 +15,34 @@ import java.util.stream.Stream;
 
 /**
  * How long the threads of some processes ran and how long they waited for a core while a load ran, from Linux's
- * per-thread {@code schedstat}: on a machine whose cores are all busy, a request's latency is mostly the second.
- * Threads are sampled every interval and each thread's growth between two samples is counted, so threads that start
- * during the load count from their start; a thread that ends takes what it did since the last sample with it.
+ * per-thread {@code schedstat}. Threads are sampled every interval and each thread's growth between two samples is
+ * counted, so threads that start during the load count from their start; a thread that ends takes what it did since
+ * the last sample with it.
  * <p>
  * {@code --processes "gateway=123 postgres=+456"} names the processes: a list of pids, or {@code +pid} for a process
- * and its children as of each sample (a database server's backends). It prints, under {@code --prefix}, each name's
- * {@code run_ms}, {@code wait_ms} and {@code slices} over the sampled {@code seconds}, and how idle the machine's cores
- * were ({@code idle_percent}).
+ * and its children as of each sample (a database server's backends). Sampling goes on while the process
+ * {@code --while-running} (the load generator) lives; the interval in which it ended is left out. It prints, under
+ * {@code --prefix}, the names in order ({@code processes}), each name's {@code run_ms} and {@code wait_ms}, the
+ * seconds sampled ({@code sampled_seconds}) and how idle the machine's cores were ({@code idle_percent}).
  */
 public final class CoreWaits {
-    /** What one thread's schedstat says: nanoseconds on a core, nanoseconds waiting for one, times it was given one. */
-    record Times(long runNanos, long waitNanos, long slices) {
+    /** What one thread's schedstat says: nanoseconds on a core and nanoseconds waiting in a run queue for one. */
+    record Times(long runNanos, long waitNanos) {
+        static final Times NONE = new Times(0, 0);
+
         static Times parse(String schedstat) {
             String[] fields = schedstat.trim().split("\\s+");
-            return new Times(Long.parseLong(fields[0]), Long.parseLong(fields[1]), Long.parseLong(fields[2]));
+            return new Times(Long.parseLong(fields[0]), Long.parseLong(fields[1]));
         }
 
         Times plus(Times other) {
-            return new Times(runNanos + other.runNanos, waitNanos + other.waitNanos, slices + other.slices);
+            return new Times(runNanos + other.runNanos, waitNanos + other.waitNanos);
         }
 
         Times minus(Times other) {
-            return new Times(runNanos - other.runNanos, waitNanos - other.waitNanos, slices - other.slices);
+            return new Times(runNanos - other.runNanos, waitNanos - other.waitNanos);
         }
     }
-
-    static final Times NONE = new Times(0, 0, 0);
 
     /** A named group of processes: fixed pids, or a parent whose children are looked up at every sample. */
     record Group(String name, List<Long> pids, boolean withChildren) {
@@ -67,12 +68,12 @@ public final class CoreWaits {
      */
     static final class Tally {
         private Map<String, Times> last;
-        private Times total = NONE;
+        private Times total = Times.NONE;
 
         void add(Map<String, Times> sample) {
             if (last != null) {
                 for (Map.Entry<String, Times> thread : sample.entrySet()) {
-                    total = total.plus(thread.getValue().minus(last.getOrDefault(thread.getKey(), NONE)));
+                    total = total.plus(thread.getValue().minus(last.getOrDefault(thread.getKey(), Times.NONE)));
                 }
             }
             last = sample;
@@ -80,6 +81,35 @@ public final class CoreWaits {
 
         Times total() {
             return total;
+        }
+    }
+
+    /** The machine's CPU time so far, in clock ticks: busy, and idle (waiting for I/O included). */
+    record CpuTicks(long busy, long idle) {
+        /** The {@code cpu} line of {@code /proc/stat}: user nice system idle iowait irq softirq steal (guest is in user). */
+        static CpuTicks parse(String cpuLine) {
+            String[] fields = cpuLine.trim().split("\\s+");
+            long busy = 0;
+            long idle = 0;
+            for (int i = 1; i <= 8 && i < fields.length; i++) {
+                long value = Long.parseLong(fields[i]);
+                if (i == 4 || i == 5) {
+                    idle += value;
+                } else {
+                    busy += value;
+                }
+            }
+            return new CpuTicks(busy, idle);
+        }
+
+        static CpuTicks now() throws IOException {
+            return parse(Files.readAllLines(Path.of("/proc/stat")).get(0));
+        }
+
+        double idlePercentSince(CpuTicks before) {
+            long busySince = busy - before.busy;
+            long idleSince = idle - before.idle;
+            return 100.0 * idleSince / Math.max(1, busySince + idleSince);
         }
     }
 
@@ -91,42 +121,62 @@ public final class CoreWaits {
         for (String spec : args.string("processes").trim().split("\\s+")) {
             groups.add(Group.parse(spec));
         }
-        Duration duration = args.duration("duration");
+        ProcessHandle load = ProcessHandle.of(Long.parseLong(args.string("while-running")))
+                .orElseThrow(() -> new IllegalStateException("process " + args.string("while-running") + " is not running"));
         long intervalNanos = args.duration("interval", Duration.ofMillis(200)).toNanos();
-        Figures figures = new Figures(args.string("prefix", "cores"));
 
         Map<String, Tally> tallies = new LinkedHashMap<>();
-        groups.forEach(group -> tallies.put(group.name(), new Tally()));
-        long[] cpuBefore = machineCpu();
-        long started = System.nanoTime();
-        long next = started;
-        do {
-            for (Group group : groups) {
-                tallies.get(group.name()).add(sample(group));
-            }
-            next += intervalNanos;
-            long sleep = next - System.nanoTime();
-            if (sleep > 0) {
-                Thread.sleep(sleep / 1_000_000, (int) (sleep % 1_000_000));
-            }
-        } while (next - started < duration.toNanos());
         for (Group group : groups) {
-            tallies.get(group.name()).add(sample(group));
+            Map<String, Times> first = sample(group);
+            if (first.isEmpty() || (group.withChildren() && first.size() == threadsOf(group.pids()))) {
+                throw new IllegalStateException("no threads found for " + group + ": is /proc readable, with "
+                        + "/proc/<pid>/task/<pid>/children for a +pid group?");
+            }
+            Tally tally = new Tally();
+            tally.add(first);
+            tallies.put(group.name(), tally);
         }
-        double seconds = (System.nanoTime() - started) / 1e9;
-        long[] cpuAfter = machineCpu();
+        CpuTicks cpuBefore = CpuTicks.now();
+        long started = System.nanoTime();
+        long sampled = started;
+        CpuTicks cpuSampled = cpuBefore;
+        while (true) {
+            Thread.sleep(intervalNanos / 1_000_000, (int) (intervalNanos % 1_000_000));
+            Map<String, Map<String, Times>> samples = new LinkedHashMap<>();
+            for (Group group : groups) {
+                samples.put(group.name(), sample(group));
+            }
+            long now = System.nanoTime();
+            CpuTicks cpuNow = CpuTicks.now();
+            // The load ended somewhere in this interval: what follows is not the load's.
+            if (!load.isAlive()) {
+                break;
+            }
+            samples.forEach((name, sample) -> tallies.get(name).add(sample));
+            sampled = now;
+            cpuSampled = cpuNow;
+        }
 
-        figures.put("seconds", String.format(Locale.ROOT, "%.3f", seconds));
-        long busy = cpuAfter[0] - cpuBefore[0];
-        long idle = cpuAfter[1] - cpuBefore[1];
-        figures.put("idle_percent", String.format(Locale.ROOT, "%.1f", 100.0 * idle / Math.max(1, busy + idle)));
+        Figures figures = new Figures(args.string("prefix", "cores"));
+        figures.put("processes", String.join(" ", tallies.keySet()));
+        figures.put("sampled_seconds", String.format(Locale.ROOT, "%.3f", (sampled - started) / 1e9));
+        figures.put("idle_percent", String.format(Locale.ROOT, "%.1f", cpuSampled.idlePercentSince(cpuBefore)));
         tallies.forEach((name, tally) -> {
             Times total = tally.total();
             figures.put(name + ".run_ms", String.format(Locale.ROOT, "%.1f", total.runNanos() / 1e6));
             figures.put(name + ".wait_ms", String.format(Locale.ROOT, "%.1f", total.waitNanos() / 1e6));
-            figures.put(name + ".slices", total.slices());
         });
         figures.print();
+    }
+
+    private static int threadsOf(List<Long> pids) throws IOException {
+        int threads = 0;
+        for (long pid : pids) {
+            Map<String, Times> one = new HashMap<>();
+            addThreads(pid, one);
+            threads += one.size();
+        }
+        return threads;
     }
 
     /** Every thread of the group's processes now, keyed by process and thread id. */
@@ -160,40 +210,28 @@ public final class CoreWaits {
         }
     }
 
+    /** A process's children: each thread lists those it started. */
     private static List<Long> children(long pid) throws IOException {
         List<Long> children = new ArrayList<>();
-        try {
-            String text = Files.readString(Path.of("/proc", Long.toString(pid), "task", Long.toString(pid), "children"));
+        List<Path> tasks;
+        try (Stream<Path> stream = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            tasks = stream.toList();
+        } catch (NoSuchFileException ended) {
+            return children;
+        }
+        for (Path task : tasks) {
+            String text;
+            try {
+                text = Files.readString(task.resolve("children"));
+            } catch (NoSuchFileException ended) {
+                continue;
+            }
             for (String child : text.trim().split("\\s+")) {
                 if (!child.isEmpty()) {
                     children.add(Long.parseLong(child));
                 }
             }
-        } catch (NoSuchFileException ended) {
-            // The process ended.
         }
         return children;
-    }
-
-    /** The machine's CPU time so far in clock ticks: busy (everything but idle and I/O wait), and idle. */
-    private static long[] machineCpu() throws IOException {
-        String line = Files.readAllLines(Path.of("/proc/stat")).get(0);
-        return machineCpu(line);
-    }
-
-    static long[] machineCpu(String cpuLine) {
-        String[] fields = cpuLine.trim().split("\\s+");
-        long busy = 0;
-        long idle = 0;
-        // user nice system idle iowait irq softirq steal; guest time is already in user.
-        for (int i = 1; i <= 8 && i < fields.length; i++) {
-            long value = Long.parseLong(fields[i]);
-            if (i == 4 || i == 5) {
-                idle += value;
-            } else {
-                busy += value;
-            }
-        }
-        return new long[] {busy, idle};
     }
 }

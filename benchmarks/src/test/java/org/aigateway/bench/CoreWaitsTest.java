@@ -4,16 +4,19 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class CoreWaitsTest {
     @Test
-    void readsRunTimeWaitTimeAndSlicesOfASchedstatLine() {
-        assertThat(CoreWaits.Times.parse("123456789 98765 42\n")).isEqualTo(new CoreWaits.Times(123456789, 98765, 42));
+    void readsRunTimeAndWaitTimeOfASchedstatLine() {
+        assertThat(CoreWaits.Times.parse("123456789 98765 42\n")).isEqualTo(new CoreWaits.Times(123456789, 98765));
     }
 
     @Test
@@ -28,38 +31,57 @@ class CoreWaitsTest {
     @Test
     void countsEachThreadsGrowthAndAThreadThatStartedInBetweenFromItsStart() {
         CoreWaits.Tally tally = new CoreWaits.Tally();
-        tally.add(Map.of("1/1", new CoreWaits.Times(1_000, 500, 10), "1/2", new CoreWaits.Times(7_000, 70, 7)));
+        tally.add(Map.of("1/1", new CoreWaits.Times(1_000, 500), "1/2", new CoreWaits.Times(7_000, 70)));
         // Thread 2 ended; thread 3 started.
-        tally.add(Map.of("1/1", new CoreWaits.Times(1_600, 900, 13), "1/3", new CoreWaits.Times(200, 50, 2)));
-        tally.add(Map.of("1/1", new CoreWaits.Times(2_000, 1_000, 15), "1/3", new CoreWaits.Times(300, 80, 4)));
+        tally.add(Map.of("1/1", new CoreWaits.Times(1_600, 900), "1/3", new CoreWaits.Times(200, 50)));
+        tally.add(Map.of("1/1", new CoreWaits.Times(2_000, 1_000), "1/3", new CoreWaits.Times(300, 80)));
 
-        assertThat(tally.total()).isEqualTo(new CoreWaits.Times(600 + 200 + 400 + 100, 400 + 50 + 100 + 30,
-                3 + 2 + 2 + 2));
+        assertThat(tally.total()).isEqualTo(new CoreWaits.Times(600 + 200 + 400 + 100, 400 + 50 + 100 + 30));
     }
 
     @Test
     void splitsTheMachinesCpuTimeIntoBusyAndIdle() {
-        long[] cpu = CoreWaits.machineCpu("cpu  93799 1 38884 88349 2363 0 6045 7 0 0");
-        assertThat(cpu[0]).isEqualTo(93799 + 1 + 38884 + 6045 + 7);
-        assertThat(cpu[1]).isEqualTo(88349 + 2363);
+        CoreWaits.CpuTicks before = CoreWaits.CpuTicks.parse("cpu  93799 1 38884 88349 2363 0 6045 7 0 0");
+        assertThat(before).isEqualTo(new CoreWaits.CpuTicks(93799 + 1 + 38884 + 6045 + 7, 88349 + 2363));
+        CoreWaits.CpuTicks after = new CoreWaits.CpuTicks(before.busy() + 300, before.idle() + 100);
+        assertThat(after.idlePercentSince(before)).isEqualTo(25.0);
     }
 
     @Test
-    void countsTheTimeThisProcessesThreadsRun() throws Exception {
-        CoreWaits.Group self = new CoreWaits.Group("self", List.of(ProcessHandle.current().pid()), false);
+    void countsTheTimeThisThreadRunsUnderItsOwnId() throws Exception {
+        // /proc/thread-self is this thread's /proc/<pid>/task/<tid>.
+        String[] self = Files.readSymbolicLink(Path.of("/proc/thread-self")).toString().split("/");
+        String key = self[0] + "/" + self[2];
+        CoreWaits.Group process = new CoreWaits.Group("self", List.of(ProcessHandle.current().pid()), false);
         CoreWaits.Tally tally = new CoreWaits.Tally();
-        tally.add(CoreWaits.sample(self));
+        long wallStart = System.nanoTime();
+        tally.add(Map.of(key, CoreWaits.sample(process).get(key)));
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         long until = threads.getCurrentThreadCpuTime() + 200_000_000L;
         long spin = 0;
         while (threads.getCurrentThreadCpuTime() < until) {
             spin += Long.numberOfTrailingZeros(spin + System.nanoTime());
         }
-        tally.add(CoreWaits.sample(self));
+        tally.add(Map.of(key, CoreWaits.sample(process).get(key)));
+        long wall = System.nanoTime() - wallStart;
 
         assertThat(spin).isPositive();
-        assertThat(tally.total().runNanos()).isGreaterThanOrEqualTo(200_000_000L);
-        assertThat(tally.total().waitNanos()).isNotNegative();
-        assertThat(tally.total().slices()).isPositive();
+        assertThat(tally.total().runNanos()).isBetween(190_000_000L, wall);
+        assertThat(tally.total().runNanos() + tally.total().waitNanos()).isLessThanOrEqualTo(wall);
+    }
+
+    @Test
+    void findsAParentsChildrenAtEachSample() throws Exception {
+        CoreWaits.Group family = new CoreWaits.Group("family", List.of(ProcessHandle.current().pid()), true);
+        Process child = new ProcessBuilder("sleep", "30").start();
+        try {
+            assertThat(CoreWaits.sample(family)).containsKey(child.pid() + "/" + child.pid());
+            assertThat(CoreWaits.sample(new CoreWaits.Group("alone", family.pids(), false)))
+                    .doesNotContainKey(child.pid() + "/" + child.pid());
+        } finally {
+            child.destroy();
+            child.waitFor(5, TimeUnit.SECONDS);
+        }
+        assertThat(CoreWaits.sample(family)).doesNotContainKey(child.pid() + "/" + child.pid());
     }
 }

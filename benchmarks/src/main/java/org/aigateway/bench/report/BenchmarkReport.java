@@ -35,9 +35,6 @@ public final class BenchmarkReport {
     private static final String DIRECT = "direct";
     private static final String GATEWAY = "gateway";
     private static final String PORTKEY = "portkey";
-    /** The processes run.sh samples in its core_waits run, in the order the report lists them. */
-    private static final List<String> CORE_WAIT_PROCESSES =
-            List.of("gateway", "postgres", "rabbitmq", "upstream", "drain", "wrk");
 
     private final Results results;
     private final List<String> rows = new ArrayList<>();
@@ -142,7 +139,7 @@ public final class BenchmarkReport {
         }
         addedLatency("p50", GOAL_ADDED_P50_CONCURRENCY, GOAL_ADDED_P50_MS);
         addedLatency("p99", GOAL_ADDED_P99_CONCURRENCY, GOAL_ADDED_P99_MS);
-        coreWaits(GOAL_ADDED_P99_CONCURRENCY);
+        results.number("config.core_waits_concurrency").ifPresent(level -> coreWaits((int) level));
         results.number("postgres.commit_ms").ifPresent(ms -> row("PostgreSQL",
                 "one-row INSERT and commit, c=1 (pgbench); a lone gateway request waits for one such flushed commit",
                 number(ms, 2) + " ms on average", "", ""));
@@ -166,31 +163,30 @@ public final class BenchmarkReport {
 
     /**
      * Where a request's time went in a further run through the gateway, sampled (run.sh's core_waits): each
-     * process's CPU time and its threads' time waiting for a core, per request.
+     * process's time on a core and its threads' time waiting for one, per request.
      */
     private void coreWaits(int c) {
         String prefix = "cores." + GATEWAY + ".c" + c;
-        if (!results.has(prefix + ".rps") || !results.has(prefix + ".seconds")) {
-            return;
-        }
-        double requests = results.number(prefix + ".rps").orElse(0) * results.number(prefix + ".seconds").orElse(0);
+        double rps = results.number(prefix + ".rps").orElse(0);
+        double requests = rps * results.number(prefix + ".sampled_seconds").orElse(0);
         if (requests <= 0) {
+            row("Chat c=" + c, "where a gateway request's time went", "not measured", "", "");
             return;
         }
         StringBuilder processes = new StringBuilder();
-        for (String name : CORE_WAIT_PROCESSES) {
+        for (String name : results.text(prefix + ".processes", "").trim().split("\\s+")) {
             OptionalDouble run = results.number(prefix + "." + name + ".run_ms");
             OptionalDouble wait = results.number(prefix + "." + name + ".wait_ms");
             if (run.isPresent() && wait.isPresent()) {
-                processes.append(processes.length() == 0 ? "" : " · ").append(name).append(' ')
+                processes.append(" · ").append(name).append(' ')
                         .append(number(run.getAsDouble() / requests, 3)).append(" / ")
                         .append(number(wait.getAsDouble() / requests, 3)).append(" ms");
             }
         }
         row("Chat c=" + c, "where a gateway request's time went: a further run with every thread of these processes "
                         + "sampled (schedstat); per request, time on a core / time waiting for one",
-                load(prefix, "req/s") + "; cores idle " + results.text(prefix + ".idle_percent", "?") + "%; "
-                        + processes, "", "");
+                load(prefix, "req/s") + "; mean " + number(c / rps * 1000, 2) + " ms (" + c + " ÷ req/s); cores idle "
+                        + results.text(prefix + ".idle_percent", "?") + "%" + processes, "", "");
     }
 
     private void pipeline() {

@@ -17,14 +17,17 @@ class BenchmarkReportTest {
         // 2,000 req/s over 10 s sampled: 20,000 requests.
         String results = """
                 config.concurrency=16
+                config.core_waits_concurrency=16
                 cores.gateway.c16.requests=41000
                 cores.gateway.c16.rps=2000.0
                 cores.gateway.c16.p50_ms=6.5
                 cores.gateway.c16.p99_ms=31.25
                 cores.gateway.c16.errors=0
                 cores.gateway.c16.non2xx=0
-                cores.gateway.c16.seconds=10.0
+                cores.gateway.c16.seconds=20.5
+                cores.gateway.c16.sampled_seconds=10.0
                 cores.gateway.c16.idle_percent=2.5
+                cores.gateway.c16.processes=gateway postgres wrk
                 cores.gateway.c16.gateway.run_ms=7200.0
                 cores.gateway.c16.gateway.wait_ms=36000.0
                 cores.gateway.c16.postgres.run_ms=3400.0
@@ -38,7 +41,7 @@ class BenchmarkReportTest {
         String table = new BenchmarkReport(Results.read(file)).render();
 
         assertThat(table).contains("| Chat c=16 | where a gateway request's time went")
-                .contains("2,000 req/s · p50 6.50 ms · p99 31.25 ms; cores idle 2.5%; "
+                .contains("2,000 req/s · p50 6.50 ms · p99 31.25 ms; mean 8.00 ms (16 ÷ req/s); cores idle 2.5% · "
                         + "gateway 0.360 / 1.800 ms · postgres 0.170 / 0.220 ms · wrk 0.025 / 0.190 ms |");
     }
 
@@ -46,6 +49,7 @@ class BenchmarkReportTest {
     void leavesTheRowOutWhenNothingWasSampled() throws Exception {
         Path file = dir.resolve("results.properties");
         Files.writeString(file, "config.concurrency=16\n");
+        // A run without the chat part samples nothing and records no concurrency for it.
 
         assertThat(new BenchmarkReport(Results.read(file)).render()).doesNotContain("time went");
     }
