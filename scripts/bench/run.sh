@@ -292,7 +292,7 @@ core_waits() {
     wrk_pid=$(pgrep -P "$load_job" -x wrk) && break
     sleep 0.2
   done
-  [ -n "$wrk_pid" ] || { kill "$load_job" 2>/dev/null; fail "wrk for $name did not start"; }
+  [ -n "$wrk_pid" ] || { kill "$load_job" 2>/dev/null || true; fail "wrk for $name did not start"; }
   processes="$target=$pid"
   # PostgreSQL and RabbitMQ are sampled when they run on this machine.
   postmaster=$(pgrep -o -x postgres) && processes+=" postgres=+$postmaster"
@@ -300,7 +300,7 @@ core_waits() {
   processes+=" upstream=$upstream_pid drain=$drain_pid wrk=$wrk_pid"
   if ! java -jar "$BENCH_JAR" core-waits --prefix "$name" --processes "$processes" --while-running "$wrk_pid" \
       >"$WORK/$name.txt" 2>>"$WORK/$name.log"; then
-    kill "$wrk_pid" 2>/dev/null
+    kill "$wrk_pid" 2>/dev/null || true
     fail "sampling $name failed; see $WORK/$name.log"
   fi
   wait "$load_job" || fail "wrk $name failed; see $WORK/wrk-$name.txt"

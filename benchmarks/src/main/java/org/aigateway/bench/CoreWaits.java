@@ -2,7 +2,6 @@ package org.aigateway.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -157,6 +156,9 @@ public final class CoreWaits {
             cpuSampled = cpuNow;
         }
 
+        if (sampled == started) {
+            throw new IllegalStateException("the load ended within the first interval: nothing was sampled");
+        }
         Figures figures = new Figures(args.string("prefix", "cores"));
         figures.put("processes", String.join(" ", tallies.keySet()));
         figures.put("sampled_seconds", String.format(Locale.ROOT, "%.3f", (sampled - started) / 1e9));
@@ -169,7 +171,7 @@ public final class CoreWaits {
         figures.print();
     }
 
-    private static int threadsOf(List<Long> pids) throws IOException {
+    private static int threadsOf(List<Long> pids) {
         int threads = 0;
         for (long pid : pids) {
             Map<String, Times> one = new HashMap<>();
@@ -180,7 +182,7 @@ public final class CoreWaits {
     }
 
     /** Every thread of the group's processes now, keyed by process and thread id. */
-    static Map<String, Times> sample(Group group) throws IOException {
+    static Map<String, Times> sample(Group group) {
         Map<String, Times> threads = new HashMap<>();
         for (long pid : group.pids()) {
             addThreads(pid, threads);
@@ -193,37 +195,37 @@ public final class CoreWaits {
         return threads;
     }
 
-    private static void addThreads(long pid, Map<String, Times> threads) throws IOException {
+    private static void addThreads(long pid, Map<String, Times> threads) {
         Path tasks = Path.of("/proc", Long.toString(pid), "task");
         List<Path> list;
         try (Stream<Path> stream = Files.list(tasks)) {
             list = stream.toList();
-        } catch (NoSuchFileException ended) {
+        } catch (IOException ended) {
             return;
         }
         for (Path task : list) {
             try {
                 threads.put(pid + "/" + task.getFileName(), Times.parse(Files.readString(task.resolve("schedstat"))));
-            } catch (NoSuchFileException ended) {
-                // The thread ended since the listing.
+            } catch (IOException ended) {
+                // The thread ended since the listing: the file is gone, or reading it fails (ESRCH).
             }
         }
     }
 
     /** A process's children: each thread lists those it started. */
-    private static List<Long> children(long pid) throws IOException {
+    private static List<Long> children(long pid) {
         List<Long> children = new ArrayList<>();
         List<Path> tasks;
         try (Stream<Path> stream = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             tasks = stream.toList();
-        } catch (NoSuchFileException ended) {
+        } catch (IOException ended) {
             return children;
         }
         for (Path task : tasks) {
             String text;
             try {
                 text = Files.readString(task.resolve("children"));
-            } catch (NoSuchFileException ended) {
+            } catch (IOException ended) {
                 continue;
             }
             for (String child : text.trim().split("\\s+")) {
