@@ -127,9 +127,10 @@ public final class CoreWaits {
         Map<String, Tally> tallies = new LinkedHashMap<>();
         for (Group group : groups) {
             Map<String, Times> first = sample(group);
-            if (first.isEmpty() || (group.withChildren() && first.size() == threadsOf(group.pids()))) {
+            if (first.isEmpty() || (group.withChildren()
+                    && group.pids().stream().allMatch(pid -> children(pid).isEmpty()))) {
                 throw new IllegalStateException("no threads found for " + group + ": is /proc readable, with "
-                        + "/proc/<pid>/task/<pid>/children for a +pid group?");
+                        + "/proc/<pid>/task/*/children for a +pid group?");
             }
             Tally tally = new Tally();
             tally.add(first);
@@ -169,16 +170,6 @@ public final class CoreWaits {
             figures.put(name + ".wait_ms", String.format(Locale.ROOT, "%.1f", total.waitNanos() / 1e6));
         });
         figures.print();
-    }
-
-    private static int threadsOf(List<Long> pids) {
-        int threads = 0;
-        for (long pid : pids) {
-            Map<String, Times> one = new HashMap<>();
-            addThreads(pid, one);
-            threads += one.size();
-        }
-        return threads;
     }
 
     /** Every thread of the group's processes now, keyed by process and thread id. */
