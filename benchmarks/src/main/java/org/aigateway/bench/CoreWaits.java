@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * How long the threads of some processes ran and how long they waited for a core while a load ran, from Linux's
@@ -25,6 +24,8 @@ import java.util.stream.Stream;
  * seconds sampled ({@code sampled_seconds}) and how idle the machine's cores were ({@code idle_percent}).
  */
 public final class CoreWaits {
+    private static final ProcThreads THREADS = new ProcThreads();
+
     /** What one thread's schedstat says: nanoseconds on a core and nanoseconds waiting in a run queue for one. */
     record Times(long runNanos, long waitNanos) {
         static final Times NONE = new Times(0, 0);
@@ -187,43 +188,27 @@ public final class CoreWaits {
     }
 
     private static void addThreads(long pid, Map<String, Times> threads) {
-        Path tasks = Path.of("/proc", Long.toString(pid), "task");
-        List<Path> list;
-        try (Stream<Path> stream = Files.list(tasks)) {
-            list = stream.toList();
+        try {
+            THREADS.read(pid, "schedstat")
+                    .forEach((tid, schedstat) -> threads.put(pid + "/" + tid, Times.parse(schedstat)));
         } catch (IOException ended) {
-            return;
-        }
-        for (Path task : list) {
-            try {
-                threads.put(pid + "/" + task.getFileName(), Times.parse(Files.readString(task.resolve("schedstat"))));
-            } catch (IOException ended) {
-                // The thread ended since the listing: the file is gone, or reading it fails (ESRCH).
-            }
+            // The process ended: it has no threads to count.
         }
     }
 
     /** A process's children: each thread lists those it started. */
     private static List<Long> children(long pid) {
         List<Long> children = new ArrayList<>();
-        List<Path> tasks;
-        try (Stream<Path> stream = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
-            tasks = stream.toList();
-        } catch (IOException ended) {
-            return children;
-        }
-        for (Path task : tasks) {
-            String text;
-            try {
-                text = Files.readString(task.resolve("children"));
-            } catch (IOException ended) {
-                continue;
-            }
-            for (String child : text.trim().split("\\s+")) {
-                if (!child.isEmpty()) {
-                    children.add(Long.parseLong(child));
+        try {
+            for (String text : THREADS.read(pid, "children").values()) {
+                for (String child : text.trim().split("\\s+")) {
+                    if (!child.isEmpty()) {
+                        children.add(Long.parseLong(child));
+                    }
                 }
             }
+        } catch (IOException ended) {
+            // The process ended: it has no children.
         }
         return children;
     }

@@ -2,11 +2,9 @@ package org.aigateway.bench;
 
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * A running process's CPU time from Linux's {@code /proc}, in clock ticks: all of it (user + system, every thread)
@@ -36,29 +34,22 @@ public final class ProcessCpu {
         }
     }
 
-    private final Path process;
+    private final ProcThreads threads = new ProcThreads();
+    private final long pid;
 
     public ProcessCpu(long pid) {
-        this.process = Path.of("/proc", Long.toString(pid));
+        this.pid = pid;
     }
 
     public Sample sample() throws IOException {
         Map<Long, Long> jit = new HashMap<>();
-        try (Stream<Path> tasks = Files.list(process.resolve("task"))) {
-            for (Path task : (Iterable<Path>) tasks::iterator) {
-                String stat;
-                try {
-                    stat = Files.readString(task.resolve("stat"));
-                } catch (NoSuchFileException ended) {
-                    continue;
-                }
-                String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
-                    jit.put(Long.parseLong(task.getFileName().toString()), ticks(stat));
-                }
+        threads.read(pid, "stat").forEach((tid, stat) -> {
+            String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+            if (name.startsWith("C1 CompilerThre") || name.startsWith("C2 CompilerThre")) {
+                jit.put(tid, ticks(stat));
             }
-        }
-        return new Sample(ticks(Files.readString(process.resolve("stat"))), jit);
+        });
+        return new Sample(ticks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))), jit);
     }
 
     /** utime + stime of a stat line; the name before them may hold spaces, so fields count from its ')'. */
