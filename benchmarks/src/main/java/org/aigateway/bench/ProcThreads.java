@@ -1,6 +1,7 @@
 package org.aigateway.bench;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -34,6 +35,9 @@ final class ProcThreads {
         List<Path> tasks;
         try (Stream<Path> stream = Files.list(proc.resolve(Long.toString(pid)).resolve("task"))) {
             tasks = stream.toList();
+        } catch (UncheckedIOException reaped) {
+            // The directory is read while the stream is consumed: a process reaped by then fails there.
+            throw reaped.getCause();
         }
         Map<Long, String> files = new LinkedHashMap<>();
         for (Path task : tasks) {

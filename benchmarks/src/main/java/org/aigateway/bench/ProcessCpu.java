@@ -34,10 +34,18 @@ public final class ProcessCpu {
         }
     }
 
-    private final ProcThreads threads = new ProcThreads();
+    private final Path proc;
+    private final ProcThreads threads;
     private final long pid;
 
     public ProcessCpu(long pid) {
+        this(pid, Path.of("/proc"));
+    }
+
+    /** Reads under {@code proc} instead of {@code /proc}. */
+    ProcessCpu(long pid, Path proc) {
+        this.proc = proc;
+        this.threads = new ProcThreads(proc);
         this.pid = pid;
     }
 
@@ -49,7 +57,7 @@ public final class ProcessCpu {
                 jit.put(tid, ticks(stat));
             }
         });
-        return new Sample(ticks(Files.readString(Path.of("/proc", Long.toString(pid), "stat"))), jit);
+        return new Sample(ticks(Files.readString(proc.resolve(Long.toString(pid)).resolve("stat"))), jit);
     }
 
     /** utime + stime of a stat line; the name before them may hold spaces, so fields count from its ')'. */

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -28,11 +29,11 @@ class ProcThreadsTest {
 
     @Test
     void failsForAProcessThatIsGone(@TempDir Path proc) {
-        assertThatThrownBy(() -> new ProcThreads(proc).read(42, "stat")).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> new ProcThreads(proc).read(42, "stat")).isInstanceOf(NoSuchFileException.class);
     }
 
     @Test
-    void readsThisThreadAmongThisProcesssThreads() throws IOException {
+    void readsThisThreadAmongItsProcessThreads() throws IOException {
         // /proc/thread-self links to <pid>/task/<tid> of the thread that reads it.
         long tid = Long.parseLong(Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString());
 

@@ -1,9 +1,13 @@
 package org.aigateway.bench;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,6 +35,23 @@ class ProcessCpuTest {
     }
 
     @Test
+    void countsOnlyTheCompilerThreadsAsJitAndSkipsAThreadThatEndedWhileItWasRead(@TempDir Path proc) throws Exception {
+        Path process = Files.createDirectories(proc.resolve("42"));
+        Files.writeString(process.resolve("stat"), stat(42, "java", 500, 100));
+        Path tasks = Files.createDirectories(process.resolve("task"));
+        thread(tasks, stat(42, "java", 300, 50));
+        thread(tasks, stat(43, "C2 CompilerThre", 70, 5));
+        thread(tasks, stat(44, "C1 CompilerThre", 20, 1));
+        // Ended while its stat was read: reading fails, though not because the file is missing (as with ESRCH).
+        Files.createDirectories(tasks.resolve("45/stat"));
+
+        ProcessCpu.Sample sample = new ProcessCpu(42, proc).sample();
+
+        assertThat(sample.ticks()).isEqualTo(600);
+        assertThat(sample.jitTicksByThread()).containsExactlyInAnyOrderEntriesOf(Map.of(43L, 75L, 44L, 21L));
+    }
+
+    @Test
     void countsTheCpuTimeThisProcessSpends() throws Exception {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         ProcessCpu self = new ProcessCpu(ProcessHandle.current().pid());
@@ -45,5 +66,14 @@ class ProcessCpuTest {
         // 300 ms of this thread's CPU time is 30 ticks at Linux's usual 100 per second; ticks are counted coarsely.
         assertThat(spent.ticks()).isGreaterThanOrEqualTo(20);
         assertThat(spent.jitTicks()).isBetween(0L, spent.ticks());
+    }
+
+    private static void thread(Path tasks, String stat) throws IOException {
+        Path task = Files.createDirectories(tasks.resolve(stat.substring(0, stat.indexOf(' '))));
+        Files.writeString(task.resolve("stat"), stat);
+    }
+
+    private static String stat(long tid, String name, long utime, long stime) {
+        return tid + " (" + name + ") S 1 42 42 0 -1 4194368 120 0 3 0 " + utime + " " + stime + " 0 0 20 0 30 0 99 0";
     }
 }
