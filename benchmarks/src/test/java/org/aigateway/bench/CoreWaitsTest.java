@@ -2,10 +2,6 @@ package org.aigateway.bench;
 
 import org.junit.jupiter.api.Test;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -49,19 +45,12 @@ class CoreWaitsTest {
 
     @Test
     void countsTheTimeThisThreadRunsUnderItsOwnId() throws Exception {
-        // /proc/thread-self is this thread's /proc/<pid>/task/<tid>.
-        String[] self = Files.readSymbolicLink(Path.of("/proc/thread-self")).toString().split("/");
-        String key = self[0] + "/" + self[2];
+        String key = ProcessHandle.current().pid() + "/" + ThisThread.tid();
         CoreWaits.Group process = new CoreWaits.Group("self", List.of(ProcessHandle.current().pid()), false);
         CoreWaits.Tally tally = new CoreWaits.Tally();
         long wallStart = System.nanoTime();
         tally.add(Map.of(key, CoreWaits.sample(process).get(key)));
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        long until = threads.getCurrentThreadCpuTime() + 200_000_000L;
-        long spin = 0;
-        while (threads.getCurrentThreadCpuTime() < until) {
-            spin += Long.numberOfTrailingZeros(spin + System.nanoTime());
-        }
+        long spin = ThisThread.spendCpu(200_000_000L);
         tally.add(Map.of(key, CoreWaits.sample(process).get(key)));
         long wall = System.nanoTime() - wallStart;
 

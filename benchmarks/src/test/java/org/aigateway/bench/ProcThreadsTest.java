@@ -34,8 +34,7 @@ class ProcThreadsTest {
 
     @Test
     void readsThisThreadAmongItsProcessThreads() throws IOException {
-        // /proc/thread-self links to <pid>/task/<tid> of the thread that reads it.
-        long tid = Long.parseLong(Files.readSymbolicLink(Path.of("/proc/thread-self")).getFileName().toString());
+        long tid = ThisThread.tid();
 
         Map<Long, String> stats = new ProcThreads().read(ProcessHandle.current().pid(), "stat");
 

@@ -4,8 +4,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -53,14 +51,9 @@ class ProcessCpuTest {
 
     @Test
     void countsTheCpuTimeThisProcessSpends() throws Exception {
-        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         ProcessCpu self = new ProcessCpu(ProcessHandle.current().pid());
         ProcessCpu.Sample before = self.sample();
-        long until = threads.getCurrentThreadCpuTime() + 300_000_000L;
-        long spin = 0;
-        while (threads.getCurrentThreadCpuTime() < until) {
-            spin += Long.numberOfTrailingZeros(spin + System.nanoTime());
-        }
+        long spin = ThisThread.spendCpu(300_000_000L);
         ProcessCpu.Spent spent = self.sample().since(before);
         assertThat(spin).isPositive();
         // 300 ms of this thread's CPU time is 30 ticks at Linux's usual 100 per second; ticks are counted coarsely.
