@@ -33,7 +33,8 @@ HISTORY_ROWS=${BENCH_HISTORY_ROWS:-$default_rows}
 HISTORY_USERS=${BENCH_HISTORY_USERS:-1000}
 GATEWAY_HEAP=${BENCH_GATEWAY_HEAP:-512m}
 PARTS=${BENCH_PARTS:-chat streams history pipeline}
-# The concurrency of the added-p99 goal, at which the chat part also samples where a gateway request's time goes.
+# The concurrency of the added-p99 goal, at which the chat part also samples where a gateway request's time goes
+# and measures the gateway's floor.
 CORE_WAITS_CONCURRENCY=16
 PROFILE=${BENCH_PROFILE:-0}
 PORT_BASE=${BENCH_PORT_BASE:-19100}
@@ -329,6 +330,13 @@ cpu_ms_per_request() {
     'BEGIN { printf "%.3f", (requests > 0 ? ticks * 1000 / hz / requests : 0) }'
 }
 
+# record_cpu NAME PID TICKS: NAME.cpu_ms, the CPU time per request the process spent since it had TICKS, over the
+# requests of wrk's run NAME.
+record_cpu() {
+  record "$1.cpu_ms" "$(cpu_ms_per_request $(($(cpu_ticks "$2") - $3)) \
+    "$(sed -n "s/^$1\.requests=//p" "$WORK/wrk-$1.txt")")"
+}
+
 # jit_ticks PID: CPU time so far of a JVM's JIT compiler threads, in clock ticks (0 for other processes). The thread
 # name in stat has a space in it, so fields are counted after its closing parenthesis.
 jit_ticks() {
@@ -409,8 +417,7 @@ load_series() {
     else
       wrk_run "chat.$target.c$c" "$c" "$DURATION" "$url" "$@"
     fi
-    record "chat.$target.c$c.cpu_ms" "$(cpu_ms_per_request $(($(cpu_ticks "$pid") - before)) \
-      "$(sed -n "s/^chat\.$target\.c$c\.requests=//p" "$WORK/wrk-chat.$target.c$c.txt")")"
+    record_cpu "chat.$target.c$c" "$pid" "$before"
   done
 }
 
@@ -531,6 +538,16 @@ if has_part chat; then
   core_waits gateway "$gateway_pid" "$CORE_WAITS_CONCURRENCY" "http://127.0.0.1:$GATEWAY_PORT/v1/chat/completions" \
     -H "Authorization: Bearer $CHAT_KEY"
   unset WRK_BODY_FILE
+
+  # The gateway's floor at the same concurrency: what a request costs that only passes its HTTP server, key check,
+  # Jersey, JSON writer and request log (the model list), with no upstream call, no database and no events.
+  floor=floor.gateway.c$CORE_WAITS_CONCURRENCY
+  wrk_load "settle.$floor" "$CORE_WAITS_CONCURRENCY" "$SETTLE" "http://127.0.0.1:$GATEWAY_PORT/v1/models" \
+    -H "Authorization: Bearer $CHAT_KEY"
+  before=$(cpu_ticks "$gateway_pid")
+  wrk_run "$floor" "$CORE_WAITS_CONCURRENCY" "$DURATION" "http://127.0.0.1:$GATEWAY_PORT/v1/models" \
+    -H "Authorization: Bearer $CHAT_KEY"
+  record_cpu "$floor" "$gateway_pid" "$before"
 fi
 
 # ------------------------------------------------------------------------------------------------ 3. streams at once

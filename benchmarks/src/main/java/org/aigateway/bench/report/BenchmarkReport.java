@@ -139,7 +139,10 @@ public final class BenchmarkReport {
         }
         addedLatency("p50", GOAL_ADDED_P50_CONCURRENCY, GOAL_ADDED_P50_MS);
         addedLatency("p99", GOAL_ADDED_P99_CONCURRENCY, GOAL_ADDED_P99_MS);
-        results.number("config.core_waits_concurrency").ifPresent(level -> coreWaits((int) level));
+        results.number("config.core_waits_concurrency").ifPresent(level -> {
+            coreWaits((int) level);
+            floor((int) level);
+        });
         results.number("postgres.commit_ms").ifPresent(ms -> row("PostgreSQL",
                 "one-row INSERT and commit, c=1 (pgbench); a lone gateway request waits for one such flushed commit",
                 number(ms, 2) + " ms on average", "", ""));
@@ -187,6 +190,19 @@ public final class BenchmarkReport {
                         + "sampled (schedstat); per request, time on a core / time waiting for one",
                 load(prefix, "req/s") + "; mean " + number(c / rps * 1000, 2) + " ms (" + c + " ÷ req/s); cores idle "
                         + results.text(prefix + ".idle_percent", "?") + "%" + processes, "", "");
+    }
+
+    /**
+     * What the gateway costs a request that does none of a chat request's own work (run.sh's floor run): the model
+     * list, through the same HTTP server, key check, Jersey, JSON writer and request log.
+     */
+    private void floor(int c) {
+        String prefix = "floor." + GATEWAY + ".c" + c;
+        if (results.has(prefix + ".rps")) {
+            row("Chat c=" + c, "the gateway's floor: `GET /v1/models` with the same key (HTTP server, cached key "
+                            + "check, Jersey, JSON, request log; no upstream, database or events)",
+                    load(prefix, "req/s"), "", "");
+        }
     }
 
     private void pipeline() {

@@ -46,11 +46,32 @@ class BenchmarkReportTest {
     }
 
     @Test
+    void givesTheGatewaysFloorAtTheSampledConcurrency() throws Exception {
+        Path file = dir.resolve("results.properties");
+        Files.writeString(file, """
+                config.concurrency=16
+                config.core_waits_concurrency=16
+                floor.gateway.c16.requests=420000
+                floor.gateway.c16.rps=14000.0
+                floor.gateway.c16.p50_ms=1.06
+                floor.gateway.c16.p99_ms=4.36
+                floor.gateway.c16.errors=0
+                floor.gateway.c16.non2xx=3
+                floor.gateway.c16.cpu_ms=0.102
+                """);
+
+        assertThat(new BenchmarkReport(Results.read(file)).render())
+                .contains("| Chat c=16 | the gateway's floor: `GET /v1/models` with the same key")
+                .contains("| 14,000 req/s · p50 1.06 ms · p99 4.36 ms · CPU 0.102 ms/req · **3 errors** |");
+    }
+
+    @Test
     void leavesTheRowOutWhenNothingWasSampled() throws Exception {
         Path file = dir.resolve("results.properties");
         Files.writeString(file, "config.concurrency=16\n");
         // A run without the chat part samples nothing and records no concurrency for it.
 
-        assertThat(new BenchmarkReport(Results.read(file)).render()).doesNotContain("time went");
+        assertThat(new BenchmarkReport(Results.read(file)).render()).doesNotContain("time went")
+                .doesNotContain("floor");
     }
 }
