@@ -42,7 +42,8 @@ class BenchmarkReportTest {
 
         assertThat(table).contains("| Chat c=16 | where a gateway request's time went")
                 .contains("2,000 req/s · p50 6.50 ms · p99 31.25 ms; mean 8.00 ms (16 ÷ req/s); cores idle 2.5% · "
-                        + "gateway 0.360 / 1.800 ms · postgres 0.170 / 0.220 ms · wrk 0.025 / 0.190 ms |");
+                        + "gateway 0.360 / 1.800 ms · postgres 0.170 / 0.220 ms · wrk 0.025 / 0.190 ms |")
+                .doesNotContain("floor");
     }
 
     @Test
@@ -58,11 +59,31 @@ class BenchmarkReportTest {
                 floor.gateway.c16.errors=0
                 floor.gateway.c16.non2xx=3
                 floor.gateway.c16.cpu_ms=0.102
+                floor.gateway.c16.outbox_backlog=0
                 """);
 
         assertThat(new BenchmarkReport(Results.read(file)).render())
-                .contains("| Chat c=16 | the gateway's floor: `GET /v1/models` with the same key")
+                .contains("| Chat c=16 | the gateway's floor: `GET /v1/models` with the chat runs' key")
                 .contains("| 14,000 req/s · p50 1.06 ms · p99 4.36 ms · CPU 0.102 ms/req · **3 errors** |");
+    }
+
+    @Test
+    void marksAFloorRunThatStartedBeforeTheRelayHadEmptiedTheOutbox() throws Exception {
+        Path file = dir.resolve("results.properties");
+        Files.writeString(file, """
+                config.concurrency=16
+                config.core_waits_concurrency=16
+                floor.gateway.c16.rps=14000.0
+                floor.gateway.c16.p50_ms=1.06
+                floor.gateway.c16.p99_ms=4.36
+                floor.gateway.c16.errors=0
+                floor.gateway.c16.non2xx=0
+                floor.gateway.c16.cpu_ms=0.102
+                floor.gateway.c16.outbox_backlog=1250
+                """);
+
+        assertThat(new BenchmarkReport(Results.read(file)).render())
+                .contains("CPU 0.102 ms/req · **1,250 events still in the outbox when it started** |");
     }
 
     @Test
