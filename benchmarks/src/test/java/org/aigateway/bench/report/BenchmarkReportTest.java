@@ -48,6 +48,19 @@ class BenchmarkReportTest {
 
     @Test
     void givesTheGatewaysFloorAtTheSampledConcurrency() throws Exception {
+        assertThat(tableWithFloorRun(3, 0))
+                .contains("| Chat c=16 | the gateway's floor: `GET /v1/models` with the chat runs' key")
+                .contains("| 14,000 req/s · p50 1.06 ms · p99 4.36 ms · CPU 0.102 ms/req · **3 errors** |");
+    }
+
+    @Test
+    void marksAFloorRunThatStartedBeforeTheRelayHadEmptiedTheOutbox() throws Exception {
+        assertThat(tableWithFloorRun(0, 1250))
+                .contains("CPU 0.102 ms/req · **1,250 events still in the outbox when it started** |");
+    }
+
+    /** The table of a run whose floor run had these non-2xx answers and started with this outbox backlog. */
+    private String tableWithFloorRun(int non2xx, int backlog) throws Exception {
         Path file = dir.resolve("results.properties");
         Files.writeString(file, """
                 config.concurrency=16
@@ -57,33 +70,11 @@ class BenchmarkReportTest {
                 floor.gateway.c16.p50_ms=1.06
                 floor.gateway.c16.p99_ms=4.36
                 floor.gateway.c16.errors=0
-                floor.gateway.c16.non2xx=3
+                floor.gateway.c16.non2xx=%d
                 floor.gateway.c16.cpu_ms=0.102
-                floor.gateway.c16.outbox_backlog=0
-                """);
-
-        assertThat(new BenchmarkReport(Results.read(file)).render())
-                .contains("| Chat c=16 | the gateway's floor: `GET /v1/models` with the chat runs' key")
-                .contains("| 14,000 req/s · p50 1.06 ms · p99 4.36 ms · CPU 0.102 ms/req · **3 errors** |");
-    }
-
-    @Test
-    void marksAFloorRunThatStartedBeforeTheRelayHadEmptiedTheOutbox() throws Exception {
-        Path file = dir.resolve("results.properties");
-        Files.writeString(file, """
-                config.concurrency=16
-                config.core_waits_concurrency=16
-                floor.gateway.c16.rps=14000.0
-                floor.gateway.c16.p50_ms=1.06
-                floor.gateway.c16.p99_ms=4.36
-                floor.gateway.c16.errors=0
-                floor.gateway.c16.non2xx=0
-                floor.gateway.c16.cpu_ms=0.102
-                floor.gateway.c16.outbox_backlog=1250
-                """);
-
-        assertThat(new BenchmarkReport(Results.read(file)).render())
-                .contains("CPU 0.102 ms/req · **1,250 events still in the outbox when it started** |");
+                floor.gateway.c16.outbox_backlog=%d
+                """.formatted(non2xx, backlog));
+        return new BenchmarkReport(Results.read(file)).render();
     }
 
     @Test
