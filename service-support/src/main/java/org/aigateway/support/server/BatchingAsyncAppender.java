@@ -19,14 +19,16 @@ import java.util.concurrent.locks.LockSupport;
  * appenders in batches. Logback's own asynchronous appender wakes its writer for nearly every line, since the writer
  * empties the queue faster than requests end: at concurrency 16 that hand-off (the request thread's wake-up call and
  * the writer going back to sleep) took about 4% of the gateway's CPU samples. Here, while lines keep coming, the writer
- * looks for them every {@link #BUSY_POLL_NANOS} instead of being woken; only a writer that found nothing and went to
- * sleep is woken by the next line, and a full queue wakes it at once.
- * It loses no line: a full queue holds the request thread until there is room (whatever {@code neverBlock} and
- * {@code discardingThreshold} say), and stopping writes every line queued before the attached appenders stop.
+ * looks for them about every {@link #BUSY_POLL_NANOS} instead of being woken; only a writer that found nothing and
+ * went to sleep is woken by the next line, and a full queue wakes it at once.
+ * It drops no line: a full queue holds the request thread until there is room (whatever {@code neverBlock} and
+ * {@code discardingThreshold} say), and the writer writes every line queued before it saw the stop, then stops the
+ * attached appenders. As with logback's, a line handed in while it stops may come after that and is not written.
+ * It cannot be started again once stopped.
  */
 final class BatchingAsyncAppender extends AsyncAppender {
-    /** How often a busy writer looks for lines: how late a line may reach its appenders under load. */
-    static final long BUSY_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /** How long a busy writer waits before it looks for lines again, so about how late a line is under load. */
+    private static final long BUSY_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private BlockingQueue<ILoggingEvent> queue;
     /** Set by a writer about to sleep until woken; the line that finds it set wakes it. */
@@ -37,6 +39,10 @@ final class BatchingAsyncAppender extends AsyncAppender {
     @Override
     public void start() {
         if (isStarted()) {
+            return;
+        }
+        if (writer != null) {
+            addError("A request log queue cannot be started again once stopped.");
             return;
         }
         if (!iteratorForAppenders().hasNext()) {
@@ -89,7 +95,10 @@ final class BatchingAsyncAppender extends AsyncAppender {
         }
     }
 
-    /** Writes every line queued so far, waits up to {@code maxFlushTime} for that, then stops the appenders. */
+    /**
+     * Tells the writer to write what is queued and then stop the attached appenders, and waits up to
+     * {@code maxFlushTime} for it, even on an interrupted thread.
+     */
     @Override
     public void stop() {
         if (!isStarted()) {
@@ -98,15 +107,33 @@ final class BatchingAsyncAppender extends AsyncAppender {
         started = false;
         stopping = true;
         LockSupport.unpark(writer);
-        try {
-            writer.join(getMaxFlushTime());
-        } catch (InterruptedException e) {
+        boolean interrupted = Thread.interrupted();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(getMaxFlushTime());
+        long left;
+        while (writer.isAlive() && (left = deadline - System.nanoTime()) > 0) {
+            try {
+                TimeUnit.NANOSECONDS.timedJoin(writer, left);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
         if (writer.isAlive()) {
             addWarn("Max queue flush timeout (" + getMaxFlushTime() + " ms) exceeded. " + queue.size()
                     + " queued events were possibly discarded.");
         }
+    }
+
+    @Override
+    public int getNumberOfElementsInQueue() {
+        return queue == null ? 0 : queue.size();
+    }
+
+    @Override
+    public int getRemainingCapacity() {
+        return queue == null ? getQueueSize() : queue.remainingCapacity();
     }
 
     private void writeLoop() {
@@ -116,7 +143,7 @@ final class BatchingAsyncAppender extends AsyncAppender {
             queue.drainTo(batch);
             if (!batch.isEmpty()) {
                 writeAll(batch);
-                // A queue that filled since the last look is emptied again at once.
+                // Half a queue or more since the last look: lines come faster than one look per wait can take.
                 if (batch.size() < getQueueSize() / 2 && !last) {
                     LockSupport.parkNanos(this, BUSY_POLL_NANOS);
                 }
@@ -142,7 +169,13 @@ final class BatchingAsyncAppender extends AsyncAppender {
     private void writeAll(List<ILoggingEvent> batch) {
         for (ILoggingEvent event : batch) {
             for (Iterator<Appender<ILoggingEvent>> appenders = iteratorForAppenders(); appenders.hasNext(); ) {
-                appenders.next().doAppend(event);
+                try {
+                    appenders.next().doAppend(event);
+                } catch (RuntimeException e) {
+                    // Logback's appenders report their own failures; another kind must not end the writer, or the
+                    // request threads would wait for room in the queue forever.
+                    addError("An appender failed to write a request log line", e);
+                }
             }
         }
     }

@@ -35,6 +35,8 @@ class BatchingAsyncAppenderTest {
         queue.setContext(context);
         queue.setName("test");
         queue.setQueueSize(queueSize);
+        // The final flush must not be cut short on a busy machine.
+        queue.setMaxFlushTime(30_000);
         queue.addAppender(lines);
         queue.start();
     }
@@ -44,8 +46,10 @@ class BatchingAsyncAppenderTest {
         start(256);
         queue.doAppend(line("first"));
         await().atMost(Duration.ofSeconds(5)).until(() -> lines.list.size() == 1);
-        // Long enough for the writer to have looked again, found nothing and gone to sleep until woken.
-        Thread.sleep(TimeUnit.NANOSECONDS.toMillis(BatchingAsyncAppender.BUSY_POLL_NANOS) * 10);
+        // The writer has looked again, found nothing and sleeps until a line wakes it (not a timed wait).
+        Thread writer = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("AsyncAppender-Batcher-test")).findFirst().orElseThrow();
+        await().atMost(Duration.ofSeconds(5)).until(() -> writer.getState() == Thread.State.WAITING);
 
         queue.doAppend(line("second"));
 
