@@ -54,7 +54,6 @@ final class BatchingAsyncAppender extends AsyncAppender {
             return;
         }
         queue = new ArrayBlockingQueue<>(getQueueSize());
-        stopping = false;
         writer = new Thread(this::writeLoop, "AsyncAppender-Batcher-" + getName());
         writer.setDaemon(true);
         started = true;
